@@ -1,0 +1,206 @@
+"""Typed trace objects: what one episode (a *sample*) recorded, step by step.
+
+A sample is one task run by one model in one epoch. Its events are numbered from 0 in the order they
+happened. Every object round-trips through ``to_dict`` / ``from_dict`` (JSON-safe dicts), which the store
+and the export format use; ``TRACE_FORMAT_VERSION`` is bumped on any incompatible change.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+TRACE_FORMAT_VERSION = 1
+
+EventKind = Literal["system", "user", "model", "tool"]
+SampleStatus = Literal["ok", "infra_error", "cancelled"]
+StopReason = Literal["final_answer", "max_turns", "timeout", "budget", "infra_error", "cancelled"]
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool call as the model emitted it. ``arguments`` is the parsed object, or ``None`` when the raw
+    text was not valid JSON (then ``raw_arguments`` holds what the model sent)."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] | None
+    raw_arguments: str | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Event:
+    """One step of an episode.
+
+    - ``system`` / ``user``: the prompt text (``content``).
+    - ``model``: one model call: ``content`` (the assistant text), ``tool_calls``, ``usage``, ``latency_s``,
+      ``cost_usd`` (``None`` when the price is unknown), ``cached`` when answered from the response cache.
+    - ``tool``: one tool execution: ``tool``, ``call_id``, ``arguments``, ``content`` (the text the model
+      saw), ``ok``, ``error_type`` (``unknown_table``, ``unknown_column``, ``sql_error``, ``refused``,
+      ``timeout``, ``calc_error``, ``bad_arguments``, ``unknown_tool``, ``malformed_call``, ...),
+      ``data`` (structured extras from the tool), ``latency_s``.
+    """
+
+    seq: int
+    kind: EventKind
+    turn: int
+    content: str | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
+    usage: Usage | None = None
+    latency_s: float | None = None
+    cost_usd: float | None = None
+    cached: bool = False
+    tool: str | None = None
+    call_id: str | None = None
+    arguments: dict[str, Any] | None = None
+    ok: bool | None = None
+    error_type: str | None = None
+    data: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: v for k, v in d.items() if v not in (None, (), [], False) or k in ("seq", "kind", "turn")}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Event:
+        d = dict(d)
+        d["tool_calls"] = tuple(ToolCall(**tc) for tc in d.get("tool_calls") or ())
+        if d.get("usage") is not None:
+            d["usage"] = Usage(**d["usage"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class SampleKey:
+    task_id: str
+    model: str
+    epoch: int
+
+    @property
+    def sample_id(self) -> str:
+        return f"{self.task_id}|{self.model}|{self.epoch}"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The outcome of one episode, with its events."""
+
+    run_id: str
+    task_id: str
+    model: str
+    epoch: int
+    status: SampleStatus
+    stop_reason: StopReason
+    final_answer: str | None
+    correct: bool | None
+    expected: str | None
+    turns: int
+    tool_calls: int
+    tool_errors: int
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    cost_usd: float | None
+    error: str | None
+    started_at: str
+    finished_at: str
+    events: tuple[Event, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> SampleKey:
+        return SampleKey(self.task_id, self.model, self.epoch)
+
+    @property
+    def sample_id(self) -> str:
+        return self.key.sample_id
+
+    def to_dict(self, with_events: bool = True) -> dict[str, Any]:
+        d = asdict(self)
+        d["events"] = [e.to_dict() for e in self.events] if with_events else []
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Sample:
+        d = dict(d)
+        d["events"] = tuple(Event.from_dict(e) for e in d.get("events") or ())
+        d["metadata"] = dict(d.get("metadata") or {})
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """How to reach one model. Secrets are never stored here: only the *name* of the key's variable."""
+
+    name: str
+    model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    tool_protocol: Literal["native", "text"] = "native"
+    concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run: one suite, some models, some epochs, and the options that produced it."""
+
+    run_id: str
+    name: str | None
+    suite: str
+    suite_hash: str
+    suite_path: str
+    models: tuple[ModelConfig, ...]
+    options: dict[str, Any]
+    evalkit_version: str
+    git_commit: str | None
+    created_at: str
+    finished_at: str | None = None
+    status: Literal["running", "finished", "interrupted"] = "running"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RunRecord:
+        d = dict(d)
+        d["models"] = tuple(ModelConfig(**m) for m in d.get("models") or ())
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class Score:
+    """One rubric verdict on one sample (written by the scoring engine)."""
+
+    run_id: str
+    sample_id: str
+    rubric: str
+    rubric_version: str
+    criterion: str
+    verdict: Literal["pass", "fail", "value", "na", "error"]
+    value: float | None
+    reason: str
+    evidence: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Score:
+        d = dict(d)
+        d["evidence"] = tuple(d.get("evidence") or ())
+        return cls(**d)
+
+
+def dumps(obj: Any) -> str:
+    """Compact JSON used for payload columns and export lines."""
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
