@@ -1,2 +1,62 @@
-"""evalkit: evaluate how LLM agents use tools."""
+"""evalkit: evaluate how LLM agents use tools.
+
+The public API. The ``evalkit`` command is a thin client of these functions::
+
+    import evalkit
+
+    result = evalkit.run_suite("finance-single", ["scripted/disciplined"], limit=5)
+    for summary in result.summaries:
+        print(summary.model, summary.accuracy)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "EvalkitError",
+    "ModelConfig",
+    "RunResult",
+    "Sample",
+    "SuiteSpec",
+    "__version__",
+    "export_run",
+    "get_samples",
+    "import_run",
+    "list_runs",
+    "load_suite",
+    "run_suite",
+]
+
+_LAZY = {
+    "run_suite": "evalkit.api",
+    "list_runs": "evalkit.api",
+    "get_samples": "evalkit.api",
+    "export_run": "evalkit.api",
+    "import_run": "evalkit.api",
+    "RunResult": "evalkit.api",
+    "load_suite": "evalkit.spec.loader",
+    "SuiteSpec": "evalkit.spec.suite",
+    "ModelConfig": "evalkit.trace.types",
+    "Sample": "evalkit.trace.types",
+    "EvalkitError": "evalkit.errors",
+}
+
+if TYPE_CHECKING:
+    from evalkit.api import RunResult, export_run, get_samples, import_run, list_runs, run_suite
+    from evalkit.errors import EvalkitError
+    from evalkit.spec.loader import load_suite
+    from evalkit.spec.suite import SuiteSpec
+    from evalkit.trace.types import ModelConfig, Sample
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public API on first use, so ``import evalkit`` (and the CLI's start) stays fast."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'evalkit' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,160 @@
+"""``evalkit run``: run a suite with models, print the run id and a summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from evalkit.cli.state import console, err_console, store_path
+
+if TYPE_CHECKING:
+    from evalkit.api import RunResult
+    from evalkit.trace.types import Sample
+
+
+def run_command(
+    suite: str = typer.Argument(None, help="Suite name (e.g. finance-single) or folder. Not needed with --resume."),
+    model: list[str] = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="A litellm model string (openai/gpt-4.1-mini, hosted_vllm/..., ollama_chat/...), an alias from "
+        "evalkit.yaml, or an offline agent: scripted/disciplined, scripted/reckless, scripted/noisy[@p]. Repeatable.",
+    ),
+    epochs: int = typer.Option(1, "--epochs", "-k", help="Times each task is run per model."),
+    limit: int = typer.Option(None, "--limit", "-n", help="Run only the first N (selected) tasks."),
+    tasks: str = typer.Option(None, "--tasks", help="Only tasks whose id matches these globs (comma-separated)."),
+    concurrency: int = typer.Option(8, "--concurrency", "-c", help="Samples in flight per model."),
+    max_turns: int = typer.Option(None, "--max-turns", help="Override the suite's maximum model turns per sample."),
+    seed: int = typer.Option(0, "--seed", help="Seed sent to the model and used by the scripted agents."),
+    store: Path = typer.Option(
+        None, "--store", help="Trace store file [default: $EVALKIT_STORE or runs/evalkit.duckdb]"
+    ),
+    name: str = typer.Option(None, "--name", help="A name for the run (usable wherever a RUN is expected)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model replies."),
+    max_cost: float = typer.Option(
+        None, "--max-cost", help="Stop starting new model calls once this many USD are spent."
+    ),
+    api_base: str = typer.Option(None, "--api-base", help="Base URL of an OpenAI-compatible server (vLLM, llama.cpp)."),
+    resume: str = typer.Option(None, "--resume", help="Complete an interrupted run (id, prefix, name or 'latest')."),
+    timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per model call (retried)."),
+    sample_timeout: float = typer.Option(900.0, "--sample-timeout", help="Seconds allowed per sample."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+) -> None:
+    """Run SUITE with each --model; tasks × models × epochs run concurrently and every step is recorded."""
+    from evalkit.api import run_suite
+    from evalkit.errors import ConfigError
+
+    if resume is None and suite is None:
+        raise ConfigError("give a SUITE to run (or --resume RUN)")
+    if resume is None and not model:
+        raise ConfigError("give at least one --model (for an offline try: --model scripted/disciplined)")
+    bar = _progress_bar() if progress else None
+    result = run_suite(
+        suite,
+        model or [],
+        epochs=epochs,
+        limit=limit,
+        tasks=tasks,
+        concurrency=concurrency,
+        max_turns=max_turns,
+        seed=seed,
+        store=store_path(store),
+        name=name,
+        use_cache=not no_cache,
+        max_cost=max_cost,
+        api_base=api_base,
+        resume=resume,
+        progress=bar,
+        call_timeout_s=timeout,
+        sample_timeout_s=sample_timeout,
+    )
+    print_summary(result)
+
+
+def _progress_bar() -> RichProgress:
+    return RichProgress()
+
+
+class RichProgress:
+    """The run's progress on stderr: done, errors, tokens, cost, ETA."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._progress = Progress(
+            TextColumn("[bold]running"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"),
+            TimeRemainingColumn(),
+            console=err_console(),
+            transient=True,
+        )
+        self._task = None
+        self._errors = 0
+        self._tokens = 0
+
+    def start(self, total: int, done: int) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task("run", total=total, completed=done, stats="")
+
+    def advance(self, sample: Sample, spent_usd: float) -> None:
+        if sample.status != "ok":
+            self._errors += 1
+        self._tokens += sample.prompt_tokens + sample.completion_tokens
+        stats = f"errors {self._errors}  tokens {self._tokens:,}  cost ${spent_usd:.4f}"
+        if self._task is not None:
+            self._progress.update(self._task, advance=1, stats=stats)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def _fmt_cost(cost: float | None) -> str:
+    return "unknown" if cost is None else f"${cost:.4f}"
+
+
+def print_summary(result: RunResult) -> None:
+    from rich.table import Table
+
+    run = result.run
+    out = console()
+    resumed = f" (resumed: {result.resumed_from} already done)" if result.resumed_from else ""
+    out.print(
+        f"run [bold]{run.run_id}[/]{f' ({run.name})' if run.name else ''}  suite {run.suite}  {run.status}{resumed}"
+    )
+    table = Table(show_edge=False, pad_edge=False)
+    for col in (
+        "model",
+        "samples",
+        "accuracy",
+        "correct",
+        "infra errors",
+        "tool calls",
+        "tool errors",
+        "tokens",
+        "cost",
+    ):
+        table.add_column(col, justify="left" if col == "model" else "right")
+    for s in result.summaries:
+        table.add_row(
+            s.model,
+            str(s.samples),
+            "—" if s.accuracy is None else f"{s.accuracy:.1%}",
+            str(s.correct),
+            str(s.infra_errors),
+            str(s.tool_calls),
+            str(s.tool_errors),
+            f"{s.prompt_tokens + s.completion_tokens:,}",
+            _fmt_cost(s.cost_usd),
+        )
+    out.print(table)
+    for s in result.summaries:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.stop_reasons.items()))
+        out.print(f"  {s.model}: stopped by {reasons}")
+    if result.stopped_by_budget:
+        out.print(f"[yellow]stopped at the cost budget; resume with: evalkit run --resume {run.run_id}[/]")
+    out.print(f"store: {result.store}   traces: evalkit show {run.run_id[:15]}")

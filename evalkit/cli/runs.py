@@ -1,0 +1,182 @@
+"""``evalkit runs``, ``show``, ``export`` and ``import-run``: what the store holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from evalkit.cli.state import console, store_path
+
+if TYPE_CHECKING:
+    from evalkit.trace.types import Event, Sample
+
+STORE_OPTION = typer.Option(None, "--store", help="Trace store file [default: $EVALKIT_STORE or runs/evalkit.duckdb]")
+
+
+def runs_command(
+    store: Path = STORE_OPTION,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """List runs, newest first: id, name, suite, models, samples, accuracy, cost, when."""
+    from rich.table import Table
+
+    from evalkit.api import list_runs
+
+    runs = list_runs(store_path(store))
+    if as_json:
+        console().print_json(json.dumps([r.__dict__ for r in runs], default=str))
+        return
+    if not runs:
+        console().print("no runs yet")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("run", "name", "suite", "models", "samples", "accuracy", "cost", "status", "created"):
+        table.add_column(col, justify="right" if col in ("samples", "accuracy", "cost") else "left")
+    for r in runs:
+        cost = f"${r.cost_usd:.4f}" + ("" if r.cost_complete else "+?")
+        table.add_row(
+            r.run_id,
+            r.name or "",
+            r.suite,
+            ", ".join(r.models),
+            f"{r.finished}/{r.samples}" if r.finished != r.samples else str(r.samples),
+            "—" if r.accuracy is None else f"{r.accuracy:.1%}",
+            cost,
+            r.status,
+            str(r.created_at)[:19].replace("T", " "),
+        )
+    console().print(table)
+
+
+def show_command(
+    run: str = typer.Argument("latest", help="Run id, unique prefix, name, or 'latest'."),
+    task: str = typer.Argument(None, help="Show only this task's samples."),
+    model: str = typer.Option(None, "--model", "-m", help="Show only this model's samples."),
+    epoch: int = typer.Option(None, "--epoch", help="Show only this epoch."),
+    full: bool = typer.Option(False, "--full", help="Do not shorten long prompts and results."),
+    store: Path = STORE_OPTION,
+) -> None:
+    """Render traces: each model turn, each tool call with its arguments, the result or the error, the final
+    answer, tokens, latency and cost. Without TASK, a one-line summary per sample."""
+    from evalkit.api import get_samples
+
+    record, samples = get_samples(store_path(store), run, task_id=task, model=model, with_events=task is not None)
+    if epoch is not None:
+        samples = [s for s in samples if s.epoch == epoch]
+    out = console()
+    out.print(f"run [bold]{record.run_id}[/]  suite {record.suite}  models {', '.join(m.name for m in record.models)}")
+    if task is None:
+        _sample_table(samples)
+        return
+    if not samples:
+        from evalkit.errors import ConfigError
+
+        raise ConfigError(f"run {record.run_id} has no sample of task {task!r}")
+    for s in samples:
+        render_sample(s, full=full)
+
+
+def _sample_table(samples: list[Sample]) -> None:
+    from rich.table import Table
+
+    table = Table(show_edge=False, pad_edge=False)
+    for col in ("task", "model", "epoch", "result", "stop", "turns", "tools", "errors", "answer", "expected"):
+        table.add_column(col)
+    for s in samples:
+        mark = "infra error" if s.status == "infra_error" else ("✓" if s.correct else "✗")
+        table.add_row(
+            s.task_id,
+            s.model,
+            str(s.epoch),
+            mark,
+            s.stop_reason,
+            str(s.turns),
+            str(s.tool_calls),
+            str(s.tool_errors),
+            _short(s.final_answer or "", 40),
+            _short(s.expected or "", 30),
+        )
+    console().print(table)
+
+
+def _short(text: str, n: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def render_sample(s: Sample, *, full: bool = False) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    out = console()
+    verdict = "infra error" if s.status == "infra_error" else ("[green]correct[/]" if s.correct else "[red]wrong[/]")
+    cost = "unknown" if s.cost_usd is None else f"${s.cost_usd:.5f}"
+    out.rule(f"{escape(s.task_id)} · {escape(s.model)} · epoch {s.epoch}")
+    for e in s.events:
+        out.print(_render_event(e, full=full))
+    body = (
+        f"answer: {escape(s.final_answer or '(none)')}\nexpected: {escape(s.expected or '')}\n"
+        f"{verdict} · stopped by {s.stop_reason} · {s.turns} turns · {s.tool_calls} tool calls "
+        f"({s.tool_errors} errors) · {s.prompt_tokens:,}+{s.completion_tokens:,} tokens · {s.latency_s:.2f}s · {cost}"
+    )
+    if s.error:
+        body += f"\n[red]{escape(s.error)}[/]"
+    out.print(Panel(body, title="result", expand=False))
+
+
+def _render_event(e: Event, *, full: bool) -> Any:
+    from rich.markup import escape
+    from rich.text import Text
+
+    limit = None if full else 600
+    content = e.content or ""
+    if limit and len(content) > limit:
+        content = content[:limit] + f"… ({len(e.content or '') - limit} more characters; --full shows all)"
+    if e.kind in ("system", "user"):
+        return Text.assemble((f"[{e.seq}] {e.kind}: ", "bold cyan"), content)
+    if e.kind == "model":
+        usage = f"{e.usage.prompt_tokens}+{e.usage.completion_tokens} tok" if e.usage else ""
+        cost = "" if e.cost_usd is None else f" ${e.cost_usd:.5f}"
+        meta = f"turn {e.turn} · {usage} · {e.latency_s or 0:.3f}s{cost}{' · cached' if e.cached else ''}"
+        calls = "".join(
+            f"\n    → {escape(c.name)}({escape(_args_text(c.arguments, c.raw_arguments))})" for c in e.tool_calls
+        )
+        text = escape(content) if content else ""
+        return f"[bold magenta][{e.seq}] model[/] [dim]({meta})[/] {text}{calls}"
+    status = "[green]ok[/]" if e.ok else f"[red]error: {escape(e.error_type or '')}[/]"
+    return f"[bold yellow][{e.seq}] tool {escape(e.tool or '')}[/] {status}\n{escape(_indent(content))}"
+
+
+def _args_text(arguments: dict[str, Any] | None, raw: str | None) -> str:
+    return json.dumps(arguments, ensure_ascii=False) if arguments is not None else str(raw)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def export_command(
+    run: str = typer.Argument(..., help="Run id, unique prefix, name, or 'latest'."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write (.jsonl, or .jsonl.gz to compress)."),
+    store: Path = STORE_OPTION,
+) -> None:
+    """Write a run's traces and scores to a portable file (for CI baselines)."""
+    from evalkit.api import export_run
+
+    path, record = export_run(store_path(store), run, output)
+    console().print(f"exported run {record.run_id} to {path}")
+
+
+def import_command(
+    file: Path = typer.Argument(..., help="A file written by 'evalkit export'."),
+    replace: bool = typer.Option(False, "--replace", help="Replace a run with the same id already in the store."),
+    store: Path = STORE_OPTION,
+) -> None:
+    """Load an exported run into the store."""
+    from evalkit.api import import_run
+
+    record = import_run(store_path(store), file, replace=replace)
+    console().print(f"imported run {record.run_id} ({record.suite}) into {store_path(store)}")

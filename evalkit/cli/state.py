@@ -1,0 +1,37 @@
+"""Shared CLI state (the --debug flag) and the consoles commands print to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from rich.console import Console
+
+
+@dataclass
+class CliState:
+    debug: bool = False
+
+
+STATE = CliState()
+
+
+@cache
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+@cache
+def err_console() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def store_path(store: Path | None) -> Path:
+    """The store a command uses: --store, else $EVALKIT_STORE / the config file / runs/evalkit.duckdb."""
+    if store is not None:
+        return store
+    from evalkit.api import default_store
+    from evalkit.spec.config import load_config
+
+    return default_store(load_config())

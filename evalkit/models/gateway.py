@@ -1,0 +1,257 @@
+"""The model gateway: litellm is the only path to a model.
+
+litellm is imported lazily (it costs seconds) and never reaches the network at import:
+``LITELLM_LOCAL_MODEL_COST_MAP`` is set before the import. The scripted offline agents are registered as a
+litellm custom provider, so they travel the same path as any remote model.
+
+Per call the gateway records tokens, latency and cost. Cost comes from litellm's price table, looked up
+once per model and cached (litellm's own per-call cost calculation and logging payloads are switched
+off: they were most of its per-call CPU); an unknown model's cost is ``None``, never a silent 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from evalkit.models import textproto
+from evalkit.models.types import ModelCallError, ModelReply
+from evalkit.trace.types import ModelConfig, ToolCall, Usage
+
+SCRIPTED_PREFIX = "scripted/"
+
+
+@cache
+def litellm_module() -> Any:
+    """Import and configure litellm once (offline price map, no telemetry, scripted provider)."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("LITELLM_TELEMETRY", "False")
+    import litellm
+
+    from evalkit.models.scripted import ScriptedProvider
+
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    litellm.drop_params = True
+    litellm.turn_off_message_logging = True
+    litellm.custom_provider_map = [
+        *[p for p in litellm.custom_provider_map if p.get("provider") != "scripted"],
+        {"provider": "scripted", "custom_handler": ScriptedProvider()},
+    ]
+    litellm.utils.custom_llm_setup()
+    return litellm
+
+
+@cache
+def token_prices(model: str) -> tuple[float, float] | None:
+    """(input, output) USD per token from litellm's price table, or None when the model is unknown."""
+    if model.startswith(SCRIPTED_PREFIX):
+        return (0.0, 0.0)
+    table = litellm_module().model_cost
+    candidates = [model, model.split("/", 1)[-1]]
+    for name in candidates:
+        info = table.get(name)
+        if info and "input_cost_per_token" in info:
+            return (float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0))
+    return None
+
+
+def call_cost(model: str, usage: Usage) -> float | None:
+    prices = token_prices(model)
+    if prices is None:
+        return None
+    return usage.prompt_tokens * prices[0] + usage.completion_tokens * prices[1]
+
+
+class ModelGateway:
+    """Calls one model through litellm, with retries on transient failures."""
+
+    def __init__(
+        self,
+        config: ModelConfig,
+        *,
+        timeout_s: float = 120.0,
+        max_attempts: int = 5,
+        backoff_base_s: float = 1.0,
+        backoff_max_s: float = 60.0,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.config = config
+        self.timeout_s = timeout_s
+        self.max_attempts = max_attempts
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self._sleep = sleep
+        self._litellm = litellm_module()
+        self._static_kwargs = self._build_static_kwargs()
+
+    def _build_static_kwargs(self) -> dict[str, Any]:
+        c = self.config
+        kw: dict[str, Any] = {"model": c.model, "timeout": self.timeout_s, "num_retries": 0, "max_retries": 0}
+        if c.api_base:
+            kw["api_base"] = c.api_base
+        if c.api_key_env:
+            key = os.environ.get(c.api_key_env)
+            if not key:
+                from evalkit.errors import ConfigError
+
+                raise ConfigError(f"model {c.name!r}: environment variable {c.api_key_env} (its API key) is not set")
+            kw["api_key"] = key
+        if c.temperature is not None:
+            kw["temperature"] = c.temperature
+        if c.max_tokens is not None:
+            kw["max_tokens"] = c.max_tokens
+        if not c.model.startswith(SCRIPTED_PREFIX):
+            kw.update(c.extra)
+        return kw
+
+    def request_params(self) -> dict[str, Any]:
+        """The request parameters that decide the reply (for cache keys): never the API key."""
+        return {k: v for k, v in self._static_kwargs.items() if k not in ("api_key", "timeout")} | (
+            {"extra": self.config.extra} if self.config.model.startswith(SCRIPTED_PREFIX) else {}
+        )
+
+    async def complete(
+        self,
+        messages: list[dict[str, Any]],
+        tools: list[dict[str, Any]],
+        *,
+        seed: int | None = None,
+        context: dict[str, Any] | None = None,
+        on_retry: Callable[[int, str, float], None] | None = None,
+    ) -> ModelReply:
+        """One model turn. ``context`` (task id, epoch, ...) reaches scripted agents through litellm's
+        metadata. Transient errors are retried with exponential backoff and jitter, honouring Retry-After."""
+        kw = dict(self._static_kwargs)
+        kw["messages"] = messages
+        native = self.config.tool_protocol == "native"
+        if native and tools:
+            kw["tools"] = tools
+        if seed is not None:
+            kw["seed"] = seed
+        if self.config.model.startswith(SCRIPTED_PREFIX):
+            kw["metadata"] = {"evalkit": {**(context or {}), "seed": seed, "params": self.config.extra}}
+        attempt = 0
+        while True:
+            attempt += 1
+            start = time.perf_counter()
+            try:
+                response = await self._litellm.acompletion(**kw)
+            except Exception as exc:  # litellm raises many types; classify them
+                error = classify_error(exc)
+                if not error.transient or attempt >= self.max_attempts:
+                    raise error from exc
+                delay = self._backoff(attempt, error.retry_after)
+                if on_retry:
+                    on_retry(attempt, str(error), delay)
+                await self._sleep(delay)
+                continue
+            latency = time.perf_counter() - start
+            return self._reply(response, latency, native)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.backoff_max_s)
+        exp = min(self.backoff_base_s * 2 ** (attempt - 1), self.backoff_max_s)
+        return exp / 2 + random.uniform(0, exp / 2)
+
+    def _reply(self, response: Any, latency: float, native: bool) -> ModelReply:
+        message = response.choices[0].message
+        content = message.content or ""
+        calls: tuple[ToolCall, ...]
+        if native:
+            calls = tuple(_parse_native_call(tc, i) for i, tc in enumerate(message.tool_calls or ()))
+        else:
+            content, calls = textproto.parse_tool_calls(content)
+        u = getattr(response, "usage", None)
+        usage = Usage(
+            prompt_tokens=int(getattr(u, "prompt_tokens", 0) or 0),
+            completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
+        )
+        raw = {"role": "assistant", "content": message.content}
+        if native and calls:
+            raw["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _raw_args(c)}} for c in calls
+            ]
+        return ModelReply(
+            content=content,
+            tool_calls=calls,
+            usage=usage,
+            latency_s=latency,
+            cost_usd=call_cost(self.config.model, usage),
+            raw_message=raw,
+        )
+
+
+def _raw_args(call: ToolCall) -> str:
+    if call.raw_arguments is not None:
+        return call.raw_arguments
+    return json.dumps(call.arguments or {}, separators=(",", ":"))
+
+
+def _parse_native_call(tc: Any, index: int) -> ToolCall:
+    fn = tc.function
+    raw = fn.arguments if isinstance(fn.arguments, str) else json.dumps(fn.arguments)
+    call_id = tc.id or f"call_{index}"
+    try:
+        args = json.loads(raw) if raw.strip() else {}
+    except json.JSONDecodeError:
+        return ToolCall(call_id, fn.name or "", None, raw)
+    if not isinstance(args, dict):
+        return ToolCall(call_id, fn.name or "", None, raw)
+    return ToolCall(call_id, fn.name or "", args)
+
+
+_TRANSIENT_NAMES = {
+    "RateLimitError",
+    "Timeout",
+    "APITimeoutError",
+    "APIConnectionError",
+    "ServiceUnavailableError",
+    "InternalServerError",
+    "BadGatewayError",
+    "APIError",
+}
+
+
+def classify_error(exc: BaseException) -> ModelCallError:
+    """Turn a litellm/provider exception into a ModelCallError, transient or not."""
+    if isinstance(exc, ModelCallError):
+        return exc
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    transient = name in _TRANSIENT_NAMES or status in (408, 409, 429, 500, 502, 503, 504)
+    if status in (400, 401, 403, 404, 422):
+        transient = False
+    message = f"{name}: {str(exc).strip()[:500]}"
+    return ModelCallError(message, transient=transient, retry_after=_retry_after(exc))
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    headers: Any = None
+    response = getattr(exc, "response", None)
+    if response is not None:
+        headers = getattr(response, "headers", None)
+    if not headers:
+        headers = getattr(exc, "litellm_response_headers", None)
+    if not headers:
+        return None
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if value is None:
+        ms = headers.get("retry-after-ms")
+        return float(ms) / 1000 if ms else None
+    try:
+        return float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None

@@ -1,0 +1,263 @@
+"""The scripted offline agents' behaviour, as pure functions of (task, seed, epoch, conversation so far).
+
+A script is a generator: it yields an action (a tool call or a final answer) and receives the text of
+that tool call's result. To answer a model call, ``next_action`` replays the script over the tool results
+already in the conversation and returns the first action not yet taken, so a script keeps no state
+between calls and the same conversation always gives the same reply.
+
+- ``disciplined`` follows the task's reference solution the careful way: list the company's tables, read
+  the schema of every table it will query, query specific columns (on some tasks it first uses a wrong
+  column name, reads the error and corrects the query), compute with the calculator, answer with the unit
+  asked for after ``FINAL ANSWER:``.
+- ``reckless`` guesses table and column names without looking, repeats the failing call, and then states a
+  made-up number with confidence: the failure mode of the large model in the study.
+- ``noisy`` picks one of the two per task and epoch with a seeded probability (``p_disciplined``, 0.7 by
+  default), so runs with different seeds differ.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+from evalkit.spec.suite import TaskSpec
+
+POLICIES = ("disciplined", "reckless", "noisy")
+
+
+@dataclass(frozen=True)
+class ToolAction:
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class FinalAction:
+    text: str
+
+
+Action = ToolAction | FinalAction
+Script = Generator[Action, str, None]
+
+
+def unit_hash(*parts: object) -> float:
+    """A deterministic number in [0, 1) from the parts."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+def next_action(
+    policy: str, task: TaskSpec, results: list[str], *, seed: int, epoch: int, params: dict[str, Any]
+) -> Action:
+    """The action to take after the given tool results (in order of the calls made so far)."""
+    if policy == "noisy":
+        p = float(params.get("p_disciplined", 0.7))
+        policy = "disciplined" if unit_hash("noisy", seed, task.id, epoch) < p else "reckless"
+    script = disciplined(task, seed, epoch) if policy == "disciplined" else reckless(task, seed, epoch)
+    action = next(script)
+    for result in results:
+        if isinstance(action, FinalAction):
+            break
+        action = script.send(result)
+    return action
+
+
+def is_error(result: str) -> bool:
+    return result.lstrip().lower().startswith("error")
+
+
+def parse_rows(result: str) -> list[list[str]]:
+    """Rows of a ``sql_query`` result: a header line, then one line per row with cells separated by `` | ``.
+    Notes about truncation (lines starting with ``(`` or ``…``) are skipped."""
+    lines = [ln for ln in result.strip().splitlines() if ln.strip()]
+    rows = []
+    for ln in lines[1:]:
+        if ln.startswith(("(", "…", "...", "-")):
+            continue
+        rows.append([c.strip() for c in ln.split(" | ")])
+    return rows
+
+
+def parse_number(text: str) -> float | None:
+    t = text.strip().replace("$", "").replace(",", "")
+    negative = t.startswith("(") and t.endswith(")")
+    t = t.strip("()")
+    try:
+        value = float(t)
+    except ValueError:
+        return None
+    return -value if negative else value
+
+
+def bind_value(result: str) -> float | str | list[str]:
+    rows = parse_rows(result)
+    if len(rows) == 1 and len(rows[0]) == 1:
+        cell = rows[0][0]
+        number = parse_number(cell)
+        return number if number is not None else cell
+    return [r[0] for r in rows]
+
+
+def format_number(value: float, unit: str | None) -> str:
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    if unit in (None, "count"):
+        return text
+    if unit == "%":
+        return f"{text}%"
+    if unit == "x":
+        return f"{text}x"
+    return f"{text} {unit}"
+
+
+def _substitute(expression: str, values: dict[str, Any]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(0)
+        value = values.get(name)
+        if isinstance(value, float | int):
+            return repr(float(value))
+        return name
+
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", repl, expression)
+
+
+_SQL_WORDS = {
+    "select",
+    "distinct",
+    "cast",
+    "replace",
+    "as",
+    "double",
+    "from",
+    "where",
+    "and",
+    "or",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "round",
+    "order",
+    "by",
+    "group",
+    "limit",
+    "desc",
+    "asc",
+    "in",
+    "not",
+    "null",
+    "is",
+    "case",
+    "when",
+    "then",
+    "else",
+    "end",
+    "on",
+    "join",
+    "abs",
+    "coalesce",
+    "integer",
+    "varchar",
+}
+
+
+def _fumbled(sql: str, schema_text: str) -> str | None:
+    """The query with one real column swapped for a plausible wrong name, or None if none fits."""
+    for m in re.finditer(r"[A-Za-z_][A-Za-z0-9_]*", sql):
+        word = m.group(0)
+        if word.lower() in _SQL_WORDS or not re.search(rf"\b{re.escape(word)}\b", schema_text):
+            continue
+        parts = word.split("_")
+        wrong = "_".join(parts[1:]) if len(parts) > 1 else word + "_total"
+        if wrong and not re.search(rf"\b{re.escape(wrong)}\b", schema_text):
+            return sql[: m.start()] + wrong + sql[m.end() :]
+    return None
+
+
+def disciplined(task: TaskSpec, seed: int, epoch: int) -> Script:
+    listing = yield ToolAction("get_table_names", {"company": task.company} if task.company else {})
+    del listing
+    tables = list(dict.fromkeys([s.table for s in task.reference.steps if s.table] or list(task.tables)))
+    schemas: dict[str, str] = {}
+    for table in tables:
+        schemas[table] = yield ToolAction("get_table_info", {"table": table})
+    values: dict[str, Any] = {}
+    fumble = unit_hash("fumble", seed, task.id, epoch) < 0.3
+    for step in task.reference.steps:
+        if fumble:
+            fumble = False
+            wrong = _fumbled(step.sql, schemas.get(step.table or "", "") or "\n".join(schemas.values()))
+            if wrong is not None:
+                yield ToolAction("sql_query", {"query": wrong})  # fails; the error lists the real columns
+        result = yield ToolAction("sql_query", {"query": step.sql})
+        values[step.bind] = bind_value(result)
+    answer = task.answer
+    compute = task.reference.compute
+    if answer.kind == "template" and isinstance(compute, dict):
+        filled: dict[str, str] = {}
+        for blank in answer.blanks:
+            out = yield ToolAction("calculator", {"expression": _substitute(compute[blank.name], values)})
+            number = parse_number(out)
+            filled[blank.name] = format_number(number, None) if number is not None else out
+        text = re.sub(r"\{(\w+)\}", lambda m: filled.get(m.group(1), "n/a"), answer.template or "")
+        yield FinalAction(f"FINAL ANSWER: {text}")
+        return
+    if isinstance(compute, str):
+        last = task.reference.steps[-1].bind
+        if compute.strip() == last and not isinstance(values.get(last), float):
+            result_value: Any = values.get(last)
+        else:
+            out = yield ToolAction("calculator", {"expression": _substitute(compute, values)})
+            result_value = parse_number(out)
+    else:
+        result_value = values.get(task.reference.steps[-1].bind)
+    yield FinalAction("FINAL ANSWER: " + render_answer(result_value, task))
+
+
+def render_answer(value: Any, task: TaskSpec) -> str:
+    if isinstance(value, list):
+        return ", ".join(value)
+    if isinstance(value, float | int):
+        return format_number(float(value), task.answer.unit)
+    return str(value)
+
+
+def reckless(task: TaskSpec, seed: int, epoch: int) -> Script:
+    company = task.company or "company"
+    year_match = re.search(r"(20\d\d)", task.question)
+    year = year_match.group(1) if year_match else "2023"
+    words = re.findall(r"[a-z]+", task.question.lower())
+    metric = next(
+        (
+            w
+            for w in words
+            if w
+            in ("revenue", "income", "debt", "cash", "assets", "headcount", "employees", "margin", "equity", "shares")
+        ),
+        "revenue",
+    )
+    query = f"SELECT {metric} FROM {company}_financials WHERE year = {year}"
+    yield ToolAction("sql_query", {"query": query})
+    yield ToolAction("sql_query", {"query": query})
+    yield ToolAction("sql_query", {"query": f"SELECT {metric}_total FROM financial_data WHERE company = '{company}'"})
+    yield FinalAction(
+        "Based on the company's filings, the figure is clear. FINAL ANSWER: " + made_up_answer(task, seed, epoch)
+    )
+
+
+def made_up_answer(task: TaskSpec, seed: int, epoch: int) -> str:
+    """A confident, wrong answer of the right shape."""
+    answer = task.answer
+    h = unit_hash("madeup", seed, task.id, epoch)
+    if answer.kind == "number" and isinstance(answer.value, float):
+        factor = (1.2 + h) if h < 0.5 else (0.8 - h / 2)
+        value = answer.value * factor if answer.value else 1.0 + h * 100
+        return format_number(round(value, 2), answer.unit)
+    if answer.kind == "list" and isinstance(answer.value, tuple):
+        return ", ".join(reversed(answer.value)) if len(answer.value) > 1 else "Other"
+    if answer.kind == "template":
+        return re.sub(r"\{(\w+)\}", lambda m: f"{100 + int(h * 900)}", answer.template or "")
+    return "Unknown Segment"

@@ -1,0 +1,231 @@
+"""The agent loop: one task, one model, one epoch → one recorded ``Sample``.
+
+System prompt and question; call the model with the tool specs; run each tool call; append each result
+(errors as text the model can act on); stop on a final answer, on max turns, on the sample timeout or on
+the budget. A malformed tool call (invalid JSON, unknown tool, arguments that fail the tool's JSON Schema)
+becomes an error result that the model sees and the trace records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from evalkit.models import textproto
+from evalkit.models.types import ModelCallError, ModelReply
+from evalkit.scoring.answers import check_answer, extract_final_answer
+from evalkit.spec.suite import TaskSpec
+from evalkit.trace.types import Event, Sample, StopReason, ToolCall
+
+
+class ToolOutcome(Protocol):
+    ok: bool
+    content: str
+    error_type: str | None
+    data: dict[str, Any] | None
+
+
+class Environment(Protocol):
+    def tool_specs(self) -> list[dict[str, Any]]: ...
+
+    def call(self, name: str, arguments: dict[str, Any]) -> ToolOutcome: ...
+
+
+class Model(Protocol):
+    async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelReply: ...
+
+
+@dataclass(frozen=True)
+class _Malformed:
+    ok: bool
+    content: str
+    error_type: str | None
+    data: dict[str, Any] | None = None
+
+
+@dataclass
+class EpisodeSettings:
+    max_turns: int
+    system_prompt: str
+    tool_protocol: str = "native"
+    sample_timeout_s: float | None = None
+    over_budget: Callable[[], bool] = lambda: False
+    validators: dict[str, Any] = field(default_factory=dict)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+class Episode:
+    """State of one episode while it runs; ``run`` drives it and ``sample`` records it."""
+
+    def __init__(self, run_id: str, task: TaskSpec, model_name: str, epoch: int, settings: EpisodeSettings) -> None:
+        self.run_id, self.task, self.model_name, self.epoch, self.settings = run_id, task, model_name, epoch, settings
+        self.events: list[Event] = []
+        self.turn = 0
+        self.tool_calls = 0
+        self.tool_errors = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+        self.cost: float | None = 0.0
+        self.final_answer: str | None = None
+        self.stop: StopReason = "max_turns"
+        self.error: str | None = None
+        self.started = now_iso()
+        self._t0 = time.perf_counter()
+
+    def _event(self, **kw: Any) -> None:
+        self.events.append(Event(seq=len(self.events), turn=self.turn, **kw))
+
+    async def run(self, env: Environment, model: Model) -> Sample:
+        try:
+            if self.settings.sample_timeout_s:
+                await asyncio.wait_for(self._loop(env, model), self.settings.sample_timeout_s)
+            else:
+                await self._loop(env, model)
+        except TimeoutError:
+            self.stop = "timeout"
+            self.error = f"sample timed out after {self.settings.sample_timeout_s:g}s"
+        except ModelCallError as exc:
+            self.stop = "infra_error"
+            self.error = str(exc)
+        return self.sample()
+
+    async def _loop(self, env: Environment, model: Model) -> None:
+        tools = env.tool_specs()
+        text_protocol = self.settings.tool_protocol == "text"
+        system = self.settings.system_prompt
+        if text_protocol:
+            system = system + "\n\n" + textproto.tools_prompt(tools)
+        messages: list[dict[str, Any]] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": self.task.question},
+        ]
+        self._event(kind="system", content=system)
+        self._event(kind="user", content=self.task.question)
+        max_turns = self.task.max_turns or self.settings.max_turns
+        while self.turn < max_turns:
+            if self.settings.over_budget():
+                self.stop = "budget"
+                return
+            self.turn += 1
+            reply = await model.complete(messages, tools)
+            self._record_reply(reply)
+            messages.append(reply.raw_message or {"role": "assistant", "content": reply.content})
+            if not reply.tool_calls:
+                self.final_answer = extract_final_answer(reply.content)
+                self.stop = "final_answer"
+                return
+            texts = []
+            for call in reply.tool_calls:
+                outcome = self._run_tool(env, call)
+                texts.append(outcome.content)
+                if not text_protocol:
+                    messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.content})
+            if text_protocol:
+                messages.append(textproto.tool_response_message(texts))
+        self.stop = "max_turns"
+
+    def _record_reply(self, reply: ModelReply) -> None:
+        self.prompt_tokens += reply.usage.prompt_tokens
+        self.completion_tokens += reply.usage.completion_tokens
+        if reply.cost_usd is None or self.cost is None:
+            self.cost = None
+        else:
+            self.cost += reply.cost_usd
+        self._event(
+            kind="model",
+            content=reply.content,
+            tool_calls=reply.tool_calls,
+            usage=reply.usage,
+            latency_s=round(reply.latency_s, 6),
+            cost_usd=reply.cost_usd,
+            cached=reply.cached,
+        )
+
+    def _run_tool(self, env: Environment, call: ToolCall) -> ToolOutcome:
+        self.tool_calls += 1
+        start = time.perf_counter()
+        outcome = self._checked_call(env, call)
+        if not outcome.ok:
+            self.tool_errors += 1
+        self._event(
+            kind="tool",
+            tool=call.name,
+            call_id=call.id,
+            arguments=call.arguments if call.arguments is not None else {"_raw": call.raw_arguments},
+            content=outcome.content,
+            ok=outcome.ok,
+            error_type=outcome.error_type,
+            data=outcome.data,
+            latency_s=round(time.perf_counter() - start, 6),
+        )
+        return outcome
+
+    def _checked_call(self, env: Environment, call: ToolCall) -> ToolOutcome:
+        validators = self.settings.validators
+        if call.arguments is None:
+            return _Malformed(
+                False,
+                f"Error: the arguments of your {call.name or 'tool'} call are not a valid JSON "
+                f"object: {str(call.raw_arguments)[:200]!r}. Send a JSON object.",
+                "malformed_call",
+            )
+        if call.name not in validators:
+            known = ", ".join(sorted(validators))
+            return _Malformed(False, f"Error: unknown tool {call.name!r}. Available tools: {known}.", "unknown_tool")
+        problems = sorted(validators[call.name].iter_errors(call.arguments), key=lambda e: list(e.path))
+        if problems:
+            detail = "; ".join((f"{'.'.join(map(str, p.path))}: " if p.path else "") + p.message for p in problems[:3])
+            return _Malformed(False, f"Error: invalid arguments for {call.name}: {detail}.", "bad_arguments")
+        try:
+            return env.call(call.name, call.arguments)
+        except Exception as exc:  # a tool must never crash the episode
+            return _Malformed(False, f"Error: {call.name} failed: {exc}", "tool_crash")
+
+    def sample(self) -> Sample:
+        infra = self.stop in ("infra_error", "timeout")
+        correct: bool | None = None
+        check_reason = None
+        if not infra:
+            check = check_answer(self.task.answer, self.final_answer)
+            correct, check_reason = check.correct, check.reason
+        return Sample(
+            run_id=self.run_id,
+            task_id=self.task.id,
+            model=self.model_name,
+            epoch=self.epoch,
+            status="infra_error" if infra else "ok",
+            stop_reason=self.stop,
+            final_answer=self.final_answer,
+            correct=correct,
+            expected=expected_text(self.task),
+            turns=self.turn,
+            tool_calls=self.tool_calls,
+            tool_errors=self.tool_errors,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            latency_s=round(time.perf_counter() - self._t0, 6),
+            cost_usd=self.cost,
+            error=self.error,
+            started_at=self.started,
+            finished_at=now_iso(),
+            events=tuple(self.events),
+            metadata={"answer_check": check_reason} if check_reason else {},
+        )
+
+
+def expected_text(task: TaskSpec) -> str:
+    a = task.answer
+    if a.kind == "list" and isinstance(a.value, tuple):
+        return ", ".join(a.value)
+    if a.kind == "template":
+        return ", ".join(f"{b.name}={b.value:g}" for b in a.blanks)
+    if isinstance(a.value, float):
+        return f"{a.value:g} {a.unit}" if a.unit else f"{a.value:g}"
+    return str(a.value)

@@ -1,0 +1,176 @@
+"""Run tasks × models × epochs concurrently, write each finished sample, survive interruption.
+
+Each model gets its own pool of workers (its connection limit). Finished samples are buffered and written
+to the store in batches (one transaction per batch, at most ``flush_every_s`` apart), so a crash loses at
+most the samples finished in the last fraction of a second, and those are simply run again on resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from evalkit.models.gateway import ModelGateway
+from evalkit.runner.cache import ResponseCache
+from evalkit.runner.client import CostMeter, EpisodeModel, RetryLog
+from evalkit.runner.loop import Environment, Episode, EpisodeSettings
+from evalkit.spec.suite import SuiteSpec, TaskSpec
+from evalkit.trace.types import ModelConfig, Sample, SampleKey
+
+
+class SampleSink(Protocol):
+    def write_samples(self, samples: Sequence[Sample]) -> None: ...
+
+
+class Progress(Protocol):
+    def start(self, total: int, done: int) -> None: ...
+
+    def advance(self, sample: Sample, spent_usd: float) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int, done: int) -> None:
+        pass
+
+    def advance(self, sample: Sample, spent_usd: float) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+@dataclass
+class ScheduleResult:
+    written: int = 0
+    infra_errors: int = 0
+    stopped_by_budget: bool = False
+    samples: list[Sample] = field(default_factory=list)
+
+
+@dataclass
+class Scheduler:
+    run_id: str
+    suite: SuiteSpec
+    models: Sequence[ModelConfig]
+    make_env: Callable[[], Environment]
+    sink: SampleSink
+    settings_for: Callable[[ModelConfig], EpisodeSettings]
+    seed: int = 0
+    concurrency: int = 8
+    cache: ResponseCache | None = None
+    meter: CostMeter = field(default_factory=CostMeter)
+    progress: Progress = field(default_factory=NoProgress)
+    gateway_options: dict[str, Any] = field(default_factory=dict)
+    flush_every_s: float = 0.25
+    flush_batch: int = 64
+    keep_samples: bool = False
+
+    def __post_init__(self) -> None:
+        self._buffer: list[Sample] = []
+        self._last_flush = time.monotonic()
+        self._result = ScheduleResult()
+
+    async def run(self, pending: Sequence[SampleKey], already_done: int = 0) -> ScheduleResult:
+        """Run the pending samples. On cancellation (Ctrl-C) finished samples are still written."""
+        tasks = {t.id: t for t in self.suite.tasks}
+        by_model: dict[str, list[SampleKey]] = {}
+        for key in pending:
+            by_model.setdefault(key.model, []).append(key)
+        self.progress.start(len(pending) + already_done, already_done)
+        workers = []
+        try:
+            for config in self.models:
+                queue: asyncio.Queue[SampleKey] = asyncio.Queue()
+                for key in by_model.get(config.name, []):
+                    queue.put_nowait(key)
+                gateway = ModelGateway(config, **self.gateway_options)
+                n = max(1, min(config.concurrency or self.concurrency, queue.qsize() or 1))
+                workers += [asyncio.create_task(self._worker(queue, gateway, config, tasks)) for _ in range(n)]
+            await asyncio.gather(*workers)
+        finally:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._flush()
+            self.progress.stop()
+        return self._result
+
+    def partial_result(self) -> ScheduleResult:
+        """What was done before an interruption (everything finished has been written)."""
+        self._flush()
+        return self._result
+
+    async def _worker(
+        self, queue: asyncio.Queue[SampleKey], gateway: ModelGateway, config: ModelConfig, tasks: dict[str, TaskSpec]
+    ) -> None:
+        settings = self.settings_for(config)
+        while not queue.empty():
+            if self.meter.over_budget():
+                self._result.stopped_by_budget = True
+                return
+            key = queue.get_nowait()
+            sample = await self._run_one(key, tasks[key.task_id], gateway, config, settings)
+            self._finished(sample)
+
+    async def _run_one(
+        self, key: SampleKey, task: TaskSpec, gateway: ModelGateway, config: ModelConfig, settings: EpisodeSettings
+    ) -> Sample:
+        retries = RetryLog()
+        model = EpisodeModel(
+            gateway,
+            cache=self.cache,
+            meter=self.meter,
+            seed=self.seed + key.epoch,
+            epoch=key.epoch,
+            context={"task_id": task.id, "suite_hash": self.suite.content_hash},
+            retries=retries,
+        )
+        env = self.make_env()
+        try:
+            episode = Episode(self.run_id, task, config.name, key.epoch, settings)
+            sample = await episode.run(env, model)
+        finally:
+            close = getattr(env, "close", None)
+            if close:
+                close()
+        if retries.entries:
+            sample = _with_metadata(sample, retries=retries.entries)
+        if sample.stop_reason == "budget":
+            self._result.stopped_by_budget = True
+            sample = _cancelled(sample)
+        return sample
+
+    def _finished(self, sample: Sample) -> None:
+        self._buffer.append(sample)
+        if sample.status == "infra_error":
+            self._result.infra_errors += 1
+        if self.keep_samples:
+            self._result.samples.append(sample)
+        self.progress.advance(sample, self.meter.spent_usd)
+        if len(self._buffer) >= self.flush_batch or time.monotonic() - self._last_flush >= self.flush_every_s:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self.sink.write_samples(self._buffer)
+            self._result.written += len(self._buffer)
+            self._buffer = []
+        self._last_flush = time.monotonic()
+
+
+def _with_metadata(sample: Sample, **extra: Any) -> Sample:
+    return replace(sample, metadata={**sample.metadata, **extra})
+
+
+def _cancelled(sample: Sample) -> Sample:
+    return replace(sample, status="cancelled", correct=None)
+
+
+def sample_keys(tasks: Sequence[TaskSpec], models: Sequence[ModelConfig], epochs: int) -> list[SampleKey]:
+    """Every sample of a run, epochs interleaved so early results cover many tasks."""
+    return [SampleKey(t.id, m.name, e) for e in range(epochs) for t in tasks for m in models]

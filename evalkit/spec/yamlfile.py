@@ -1,0 +1,127 @@
+"""Load user YAML as a validated contract: duplicate keys caught, every problem reported as
+``file:line key.path: message``.
+
+``load_yaml`` returns the data and a ``LineMap`` (key path → line); ``validate`` checks the data against a
+JSON Schema and raises one ``SpecError`` listing every problem with its line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from evalkit.errors import SpecError
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class LineMap:
+    """Where each value of a YAML document starts (1-based lines), by key path."""
+
+    file: Path
+    lines: dict[PathKey, int]
+
+    def line(self, path: Iterable[str | int]) -> int:
+        key = tuple(path)
+        while key not in self.lines and key:
+            key = key[:-1]
+        return self.lines.get(key, 1)
+
+    def where(self, path: Iterable[str | int]) -> str:
+        path = tuple(path)
+        return f"{self.file}:{self.line(path)} {format_path(path)}"
+
+
+def format_path(path: Iterable[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+class _Builder:
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        self.lines: dict[PathKey, int] = {}
+        self.problems: list[str] = []
+        self._constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node, (*path, "<key>"))
+                key = str(key)
+                if key in out:
+                    line = key_node.start_mark.line + 1
+                    self.problems.append(f"{self.file}:{line} {format_path((*path, key))}: duplicate key")
+                out[key] = self.build(value_node, (*path, key))
+            self.lines.pop((*path, "<key>"), None)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._constructor.construct_object(node, deep=True)
+
+
+def load_yaml(path: Path) -> tuple[Any, LineMap]:
+    """Parse one YAML file, keeping the line of every value. Syntax errors and duplicate keys raise
+    ``SpecError`` with the file and line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SpecError(f"{path}: file not found") from exc
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise SpecError(f"{path}:{line}: invalid YAML: {exc.problem or exc}") from exc
+    builder = _Builder(path)
+    data = builder.build(node, ()) if node is not None else None
+    if builder.problems:
+        raise SpecError(f"{path} is not valid", builder.problems)
+    return data, LineMap(path, builder.lines)
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    """One of the JSON Schemas shipped in ``evalkit/spec/schemas``."""
+    text = resources.files("evalkit.spec").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def validate(data: Any, schema_name: str, lines: LineMap, what: str) -> None:
+    """Validate ``data`` against a shipped schema; raise one SpecError listing every problem by line."""
+    import jsonschema
+
+    schema = load_schema(schema_name)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: (lines.line(e.absolute_path), list(e.path)))
+    if not errors:
+        return
+    problems = []
+    for err in errors:
+        path = tuple(err.absolute_path)
+        problems.append(f"{lines.where(path)}: {_message(err)}")
+    raise SpecError(f"{lines.file}: {what} is not valid ({len(problems)} problem(s))", problems)
+
+
+def _message(err: Any) -> str:
+    if err.validator == "additionalProperties":
+        allowed = sorted((err.schema.get("properties") or {}).keys())
+        return f"{err.message}; allowed keys: {', '.join(allowed)}"
+    if err.validator == "enum":
+        return f"{err.instance!r} is not one of {err.validator_value}"
+    return str(err.message)
