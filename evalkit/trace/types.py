@@ -66,7 +66,7 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        return {k: v for k, v in d.items() if v not in (None, (), [], False) or k in ("seq", "kind", "turn")}
+        return {k: v for k, v in d.items() if not (v is None or v == () or v == [] or (k == "cached" and v is False))}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Event:

@@ -1,0 +1,260 @@
+"""Export and import of one run as a portable file.
+
+The format is JSON Lines, gzip-compressed when the file name ends with ``.gz``::
+
+    {"format": "evalkit-run", "version": 1, "run": {...RunRecord...}, "samples": N, "scores": M}
+    {"type": "sample", ...Sample.to_dict()...}        one line per sample, its events inline
+    {"type": "score", ...Score.to_dict()...}          one line per score
+
+``samples`` / ``scores`` in the header are counts that let an import notice a truncated file. Events are
+written with ``store.event_payload`` (``Event.to_dict()`` without its loss of ``ok=False`` and 0.0
+values); files whose events were written with plain ``Event.to_dict()`` import as well.
+
+Import validates every line against the trace types before writing anything and reports problems as
+``file:LINE: problem``; the writes happen in one transaction, so a failed import leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import types
+import zlib
+from collections.abc import Iterator
+from dataclasses import MISSING, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
+
+from evalkit.errors import ImportFormatError, RunNotFoundError, StoreError
+from evalkit.trace.store import TraceStore, event_payload
+from evalkit.trace.types import RunRecord, Sample, Score, dumps
+
+FORMAT = "evalkit-run"
+FORMAT_VERSION = 1
+MAX_PROBLEMS = 20
+
+
+def export_run(store: TraceStore, run_ref: str, path: Path) -> Path:
+    """Write the run ``run_ref`` (id, prefix, name or ``latest``) with its samples, events and scores to
+    ``path`` (written to a temporary file, then renamed). Returns ``path``."""
+    run = store.resolve_run(run_ref)
+    samples = store.samples(run.run_id, with_events=True)
+    scores = store.scores(run.run_id)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "run": run.to_dict(),
+        "samples": len(samples),
+        "scores": len(scores),
+    }
+    try:
+        with open(tmp, "wb") as raw:
+            stream: Any = raw
+            if _gz(path):  # no name or time in the gzip header: the same run exports to the same bytes
+                stream = gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0)
+            with io.TextIOWrapper(stream, encoding="utf-8", newline="\n") as out:
+                out.write(dumps(header) + "\n")
+                for s in samples:
+                    line = {"type": "sample", **s.to_dict(with_events=False)}
+                    line["events"] = [event_payload(e) for e in s.events]
+                    out.write(dumps(line) + "\n")
+                for score in scores:
+                    out.write(dumps({"type": "score", **score.to_dict()}) + "\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def import_run(store: TraceStore, path: Path, *, replace: bool = False) -> RunRecord:
+    """Load a file written by ``export_run`` into ``store`` in one transaction. A run with the same id
+    already in the store is an error unless ``replace`` (then it is deleted first). Returns the run."""
+    run, samples, scores = read_run_file(Path(path))
+    with store.transaction():
+        try:
+            store.get_run(run.run_id)
+            exists = True
+        except RunNotFoundError:
+            exists = False
+        if exists and not replace:
+            raise StoreError(f"run {run.run_id} is already in the store {store.path}; use --replace to overwrite it")
+        if exists:
+            store.delete_run(run.run_id)
+        stored = store.create_run(run)
+        store.write_samples(samples)
+        store.write_scores(scores)
+    return stored
+
+
+def read_run_file(path: Path) -> tuple[RunRecord, list[Sample], list[Score]]:
+    """Parse and validate an exported run; raises ``ImportFormatError`` listing ``file:LINE: problem``."""
+    problems: list[str] = []
+    run: RunRecord | None = None
+    announced: dict[str, Any] = {}
+    samples: list[Sample] = []
+    scores: list[tuple[int, Score]] = []
+    first_line: dict[str, int] = {}
+    for lineno, obj in _lines(path):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        where = f"{path}:{lineno}"
+        if run is None:  # the first line: the header
+            if not isinstance(obj, dict):
+                problems.append(f"{where}: expected the {FORMAT!r} header object, got {_show(obj)}")
+                break
+            run = _header(obj, where)  # raises on an unknown format or a newer version
+            if run is None:
+                problems.extend(f"{where}: {p}" for p in _problems(obj.get("run"), RunRecord, "run"))
+                break
+            announced = obj
+            continue
+        found = _line_problems(obj, run.run_id)
+        if not found and obj["type"] == "sample":
+            sample = Sample.from_dict({k: v for k, v in obj.items() if k != "type"})
+            seqs = [e.seq for e in sample.events]
+            if len(set(seqs)) != len(seqs):
+                found.append("events: duplicate seq numbers")
+            elif sample.sample_id in first_line:
+                found.append(f"duplicate sample {sample.sample_id!r} (first on line {first_line[sample.sample_id]})")
+            else:
+                first_line[sample.sample_id] = lineno
+                samples.append(sample)
+        elif not found:
+            scores.append((lineno, Score.from_dict({k: v for k, v in obj.items() if k != "type"})))
+        problems.extend(f"{where}: {p}" for p in found)
+    if run is None and not problems:
+        problems.append(f"{path}:1: empty file; expected an {FORMAT!r} header")
+    for lineno, score in scores if not problems else ():  # (a sample with problems is not known)
+        if score.sample_id not in first_line:
+            problems.append(f"{path}:{lineno}: score for sample {score.sample_id!r}, which is not in the file")
+    if not problems:
+        for key, got in (("samples", len(samples)), ("scores", len(scores))):
+            want = announced.get(key)
+            if isinstance(want, int) and want != got:
+                problems.append(f"{path}: the header announces {want} {key} but the file has {got} (truncated?)")
+    if problems:
+        more = len(problems) - MAX_PROBLEMS
+        raise ImportFormatError("\n".join(problems[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])))
+    assert run is not None
+    return run, samples, [s for _, s in scores]
+
+
+# ---- reading ---------------------------------------------------------------------------------------------
+def _gz(path: Path) -> bool:
+    return path.name.endswith(".gz")
+
+
+def _lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON) for each non-blank line; unreadable input raises ``ImportFormatError``."""
+    if not path.is_file():
+        raise ImportFormatError(f"{path}: no such file")
+    lineno = 0
+    try:
+        with gzip.open(path, "rb") if _gz(path) else open(path, "rb") as f:
+            for lineno, raw in enumerate(f, 1):
+                if not raw.strip():
+                    continue
+                try:
+                    yield lineno, json.loads(raw.decode("utf-8"))
+                except UnicodeDecodeError as exc:
+                    raise ImportFormatError(f"{path}:{lineno}: not UTF-8 text ({exc.reason})") from exc
+                except json.JSONDecodeError as exc:
+                    raise ImportFormatError(f"{path}:{lineno}: invalid JSON: {exc.msg} (column {exc.colno})") from exc
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ImportFormatError(f"{path}:{lineno + 1}: cannot read the file: {exc}") from exc
+
+
+def _line_problems(obj: Any, run_id: str) -> list[str]:
+    if not isinstance(obj, dict):
+        return [f"expected a JSON object, got {_show(obj)}"]
+    kind = obj.get("type")
+    cls = {"sample": Sample, "score": Score}.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        return [f"unknown line type {_show(kind)}; expected 'sample' or 'score'"]
+    found = _problems({k: v for k, v in obj.items() if k != "type"}, cls, "")
+    if not found and obj["run_id"] != run_id:
+        found.append(f"run_id {obj['run_id']!r} differs from the header's {run_id!r}")
+    return found
+
+
+def _header(obj: dict[str, Any], where: str) -> RunRecord | None:
+    fmt, version = obj.get("format"), obj.get("version")
+    if fmt != FORMAT:
+        raise ImportFormatError(f"{where}: not an evalkit run export (format {_show(fmt)}, expected {FORMAT!r})")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ImportFormatError(f"{where}: the header's version must be an integer, got {_show(version)}")
+    if version > FORMAT_VERSION:
+        raise ImportFormatError(
+            f"{where}: written by a newer evalkit (format version {version}; this evalkit reads up to "
+            f"{FORMAT_VERSION}); upgrade evalkit to import it"
+        )
+    if _problems(obj.get("run"), RunRecord, "run"):
+        return None
+    return RunRecord.from_dict(obj["run"])
+
+
+# ---- validation against the trace types ------------------------------------------------------------------
+def _problems(obj: Any, cls: Any, where: str) -> list[str]:
+    """What is wrong with ``obj`` as the ``to_dict()`` of dataclass ``cls`` (empty when nothing)."""
+    if not isinstance(obj, dict):
+        return [f"{where or 'line'}: expected an object, got {_show(obj)}"]
+    hints = get_type_hints(cls)
+    known = {f.name for f in fields(cls)}
+    out = [f"unknown field {_join(where, k)!r}" for k in obj if k not in known]
+    for f in fields(cls):
+        key = _join(where, f.name)
+        if f.name in obj:
+            out.extend(_check(obj[f.name], hints[f.name], key))
+        elif f.default is MISSING and f.default_factory is MISSING:
+            out.append(f"missing field {key!r}")
+    return out
+
+
+def _check(value: Any, tp: Any, key: str) -> list[str]:
+    origin, args = get_origin(tp), get_args(tp)
+    if tp is Any:
+        return []
+    if origin in (Union, types.UnionType):
+        if value is None and type(None) in args:
+            return []
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:
+            return _check(value, options[0], key)
+        ok = any(not _check(value, a, key) for a in options)
+    elif origin is Literal:
+        ok = any(value == a and type(value) is type(a) for a in args)
+    elif origin is tuple:  # tuple[X, ...]: a JSON list of X
+        if not isinstance(value, list):
+            return [f"{key}: expected a list, got {_show(value)}"]
+        return [p for i, item in enumerate(value) for p in _check(item, args[0], f"{key}[{i}]")]
+    elif origin is dict:
+        ok = isinstance(value, dict)
+    elif is_dataclass(tp):
+        return _problems(value, tp, key)
+    elif tp is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, tp)
+    return [] if ok else [f"{key}: expected {_type_name(tp)}, got {_show(value)}"]
+
+
+def _type_name(tp: Any) -> str:
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -1,0 +1,497 @@
+"""``TraceStore``: the one DuckDB file that keeps runs, their samples, events and scores.
+
+One process writes at a time (DuckDB's file lock); a second writer gets ``StoreLockedError``. Every write
+method is one transaction; ``transaction()`` groups several into one (they nest). Batches are inserted
+from pandas DataFrames registered on the connection: ``executemany`` costs ~1 ms per row in DuckDB.
+The schema lives in ``migrations.py``; the table layout is documented there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from evalkit.errors import RunNotFoundError, StoreError, StoreLockedError
+from evalkit.trace.migrations import SCHEMA_VERSION, migrate, read_version, scalar
+from evalkit.trace.types import Event, ModelConfig, RunRecord, Sample, Score, dumps
+
+SECRET_MASK = "***"
+_SECRET_KEY = re.compile(
+    r"(?:^|[_\-.])(?:api[_\-]?key|apikey|secret(?:[_\-]?key)?|password|passwd|token|access[_\-]?token"
+    r"|authorization|credentials?|private[_\-]?key)$"
+)
+_RUN_STATUSES = ("running", "finished", "interrupted")
+_RUN_FIELDS = tuple(f.name for f in fields(RunRecord))
+_RUN_COLS = ", ".join(_RUN_FIELDS)
+_SAMPLE_FIELDS = tuple(f.name for f in fields(Sample) if f.name != "events")
+_SAMPLE_PLAIN = tuple(name for name in _SAMPLE_FIELDS if name != "metadata")
+_SAMPLE_COLS = ", ".join(_SAMPLE_FIELDS)
+_SCORE_FIELDS = tuple(f.name for f in fields(Score))
+_EVENT_NULLABLE = tuple(f.name for f in fields(Event) if f.default is None and f.name != "usage")
+_EVENT_OTHER = tuple(
+    (f.name, f.default)
+    for f in fields(Event)
+    if f.default is not None and f.name not in ("seq", "kind", "turn", "usage", "tool_calls", "cached")
+)
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
+"""``types.dumps`` with the encoder built once (``json.dumps`` with options builds one per call)."""
+
+# column -> pandas dtype of the frames inserted (nullable dtypes so None stays NULL, never NaN or object).
+_SAMPLE_DTYPES = {
+    "sample_id": "string", "run_id": "string", "task_id": "string", "model": "string", "epoch": "Int64",
+    "status": "string", "stop_reason": "string", "final_answer": "string", "correct": "boolean",
+    "expected": "string", "turns": "Int64", "tool_calls": "Int64", "tool_errors": "Int64",
+    "prompt_tokens": "Int64", "completion_tokens": "Int64", "latency_s": "Float64", "cost_usd": "Float64",
+    "error": "string", "started_at": "string", "finished_at": "string", "metadata": "string",
+}  # fmt: skip
+_EVENT_DTYPES = {
+    "run_id": "string", "sample_id": "string", "seq": "Int64", "kind": "string", "turn": "Int64",
+    "tool": "string", "ok": "boolean", "error_type": "string", "content": "string", "latency_s": "Float64",
+    "cost_usd": "Float64", "prompt_tokens": "Int64", "completion_tokens": "Int64", "payload": "string",
+}  # fmt: skip
+_SCORE_DTYPES = {
+    "run_id": "string", "sample_id": "string", "rubric": "string", "rubric_version": "string",
+    "criterion": "string", "verdict": "string", "value": "Float64", "reason": "string", "evidence": "string",
+}  # fmt: skip
+
+# Write connections this process holds, by resolved path: a read open of the same file reuses one of them
+# (DuckDB refuses a read-only connection to a file the same process has open for writing).
+_WRITERS: dict[Path, list[Any]] = {}
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One line of ``evalkit runs``. ``accuracy`` is correct / (ok samples with a known verdict);
+    ``cost_usd`` sums the known costs and ``cost_complete`` says whether every sample's cost was known."""
+
+    run_id: str
+    name: str | None
+    suite: str
+    models: tuple[str, ...]
+    samples: int
+    finished: int
+    infra_errors: int
+    accuracy: float | None
+    cost_usd: float
+    cost_complete: bool
+    created_at: str
+    status: str
+
+
+def scrub_secrets(value: Any) -> Any:
+    """A copy of ``value`` in which every string stored under a secret-looking key is ``"***"``.
+
+    Keys such as ``api_key``, ``OPENAI_API_KEY``, ``token``, ``password`` match; ``api_key_env`` (the
+    *name* of a variable) and ``max_tokens`` do not."""
+    if isinstance(value, dict):
+        return {
+            k: SECRET_MASK
+            if isinstance(v, str) and v and isinstance(k, str) and _SECRET_KEY.search(k.lower())
+            else scrub_secrets(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [scrub_secrets(v) for v in value]
+    return value
+
+
+def event_payload(event: Event) -> dict[str, Any]:
+    """``Event.to_dict()`` plus the falsy non-default values it drops (``ok=False``, a cost or latency of
+    0.0), so that ``Event.from_dict(event_payload(e)) == e``. Built by hand: ``asdict`` is the slowest step
+    of a batch write."""
+    d: dict[str, Any] = {"seq": event.seq, "kind": event.kind, "turn": event.turn}
+    for name in _EVENT_NULLABLE:
+        v = getattr(event, name)
+        if v is not None:
+            d[name] = v
+    if event.tool_calls:
+        d["tool_calls"] = [
+            {"id": c.id, "name": c.name, "arguments": c.arguments, "raw_arguments": c.raw_arguments}
+            for c in event.tool_calls
+        ]
+    if event.usage is not None:
+        d["usage"] = {"prompt_tokens": event.usage.prompt_tokens, "completion_tokens": event.usage.completion_tokens}
+    if event.cached:
+        d["cached"] = True
+    for name, default in _EVENT_OTHER:  # fields added to Event later, compared generically
+        v = getattr(event, name)
+        if not (v is default or (type(v) is type(default) and v == default)):
+            d[name] = v
+    return d
+
+
+def _event_row(run_id: str, sample_id: str, e: Event) -> tuple[Any, ...]:
+    """One row of ``events``, in ``_EVENT_DTYPES`` order."""
+    u = e.usage
+    # fmt: off
+    return (
+        run_id, sample_id, e.seq, e.kind, e.turn, e.tool, e.ok, e.error_type, e.content, e.latency_s,
+        e.cost_usd, u.prompt_tokens if u else None, u.completion_tokens if u else None,
+        _encode(event_payload(e)),
+    )
+    # fmt: on
+
+
+def _frame(dtypes: dict[str, str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
+    """A DataFrame of ``rows`` (tuples in ``dtypes`` order) with nullable dtypes: None stays NULL."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in dtypes]
+    return pd.DataFrame(
+        {name: pd.array(list(col), dtype=dtype) for (name, dtype), col in zip(dtypes.items(), columns, strict=True)}
+    )
+
+
+def _lock_message(label: str, error: str) -> str:
+    m = re.search(r"PID (\d+)", error)
+    who = f"pid {m.group(1)}" if m else "pid unknown"
+    return f"the store {label} is in use by another evalkit process ({who}); wait for it to finish or use --store"
+
+
+def _connect(path: Path, *, read_only: bool, label: str) -> Any:
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(_lock_message(label, str(exc))) from exc
+        raise StoreError(f"could not open the store {label}: {exc}") from exc
+    except duckdb.ConnectionException as exc:
+        raise StoreError(f"the store {label} is already open in this process in another mode: {exc}") from exc
+    except duckdb.Error as exc:
+        raise StoreError(f"could not open the store {label}: {exc}") from exc
+
+
+class TraceStore:
+    """The trace store. Open with ``TraceStore.open(path, write=...)``; use as a context manager."""
+
+    def __init__(self, conn: Any, path: Path, *, write: bool) -> None:
+        self._conn = conn
+        self._path = path
+        self._label = str(path)
+        self._write = write
+        self._lock = threading.RLock()
+        self._in_tx = False
+        self._closed = False
+
+    # ---- lifecycle -----------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path, *, write: bool) -> TraceStore:
+        path = Path(path)
+        label = str(path)
+        key = path.resolve()
+        if write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = _connect(path, read_only=False, label=label)
+            try:
+                migrate(conn, label)
+            except BaseException:
+                conn.close()
+                raise
+            _WRITERS.setdefault(key, []).append(conn)
+            return cls(conn, path, write=True)
+        if not path.exists():
+            raise StoreError(f"no runs have been recorded at {label} (the store does not exist)")
+        writers = _WRITERS.get(key)
+        conn = writers[-1].cursor() if writers else _connect(path, read_only=True, label=label)
+        try:
+            version = read_version(conn, label)
+        except BaseException:
+            conn.close()
+            raise
+        if version == 0:
+            conn.close()
+            raise StoreError(f"no runs have been recorded at {label} (the store is empty)")
+        if version < SCHEMA_VERSION:  # an older store: upgrade it once, then read
+            conn.close()
+            cls.open(path, write=True).close()
+            conn = _connect(path, read_only=True, label=label)
+        return cls(conn, path, write=False)
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def writable(self) -> bool:
+        return self._write
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            writers = _WRITERS.get(self._path.resolve(), [])
+            if self._conn in writers:
+                writers.remove(self._conn)
+            self._conn.close()
+
+    def __enter__(self) -> TraceStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # ---- transactions --------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around the block; nested calls join the outer one. Rolls back on any error."""
+        if not self._write:
+            raise StoreError(f"the store {self._label} was opened read-only")
+        with self._lock:
+            if self._in_tx:
+                yield
+                return
+            self._conn.begin()
+            self._in_tx = True
+            try:
+                yield
+                self._conn.commit()
+            except duckdb.Error as exc:
+                self._conn.rollback()
+                raise StoreError(f"writing to the store {self._label} failed: {exc}") from exc
+            except BaseException:
+                self._conn.rollback()
+                raise
+            finally:
+                self._in_tx = False
+
+    def _insert(self, table: str, frame: pd.DataFrame, *, verb: str = "INSERT") -> None:
+        view = f"_evalkit_{table}_batch"
+        cols = ", ".join(frame.columns)
+        self._conn.register(view, frame)
+        try:
+            self._conn.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM {view}")
+        finally:
+            self._conn.unregister(view)
+
+    def _require_runs(self, run_ids: Iterable[str]) -> None:
+        wanted = sorted(set(run_ids))
+        rows = self._conn.execute("SELECT run_id FROM runs WHERE list_contains(?, run_id)", [wanted]).fetchall()
+        missing = set(wanted) - {r[0] for r in rows}
+        if missing:
+            raise RunNotFoundError(f"no run {', '.join(sorted(missing))} in {self._label}; create_run first")
+
+    # ---- writes --------------------------------------------------------------------------------------
+    def create_run(self, run: RunRecord) -> RunRecord:
+        """Record a new run (secrets in options and model extras scrubbed); return what was stored."""
+        run = replace(
+            run,
+            options=scrub_secrets(run.options),
+            models=tuple(replace(m, extra=scrub_secrets(m.extra)) for m in run.models),
+        )
+        with self.transaction():
+            if scalar(self._conn, "SELECT count(*) FROM runs WHERE run_id = ?", [run.run_id]):
+                raise StoreError(f"run {run.run_id} already exists in {self._label}")
+            values = {name: getattr(run, name) for name in _RUN_FIELDS}
+            values["models"] = dumps([asdict(m) for m in run.models])
+            values["options"] = dumps(run.options)
+            marks = ", ".join("?" for _ in values)
+            self._conn.execute(f"INSERT INTO runs ({_RUN_COLS}) VALUES ({marks})", list(values.values()))
+        return run
+
+    def finish_run(self, run_id: str, status: str, finished_at: str | None) -> None:
+        if status not in _RUN_STATUSES:
+            raise StoreError(f"unknown run status {status!r}; expected one of {', '.join(_RUN_STATUSES)}")
+        with self.transaction():
+            sql = "UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?"
+            if not scalar(self._conn, sql, [status, finished_at, run_id]):
+                raise RunNotFoundError(f"no run {run_id} in {self._label}")
+
+    def write_samples(self, samples: Sequence[Sample]) -> None:
+        """Upsert samples and their events in one transaction: a sample written again (a re-run after a
+        crash) replaces its earlier record and events. Within one call the last of duplicates wins."""
+        batch = list({(s.run_id, s.sample_id): s for s in samples}.values())
+        if not batch:
+            return
+        srows: list[tuple[Any, ...]] = []
+        erows: list[tuple[Any, ...]] = []
+        for s in batch:
+            sid = s.sample_id
+            srows.append((sid, *(getattr(s, name) for name in _SAMPLE_PLAIN), dumps(s.metadata)))
+            erows.extend(_event_row(s.run_id, sid, e) for e in s.events)
+        sframe = _frame(_SAMPLE_DTYPES, srows)
+        eframe = _frame(_EVENT_DTYPES, erows)
+        with self.transaction():
+            self._require_runs(s.run_id for s in batch)
+            self._delete_existing(sframe)
+            self._insert("samples", sframe)
+            if len(eframe):
+                self._insert("events", eframe)
+
+    def _delete_existing(self, sframe: pd.DataFrame) -> None:
+        keys = sframe[["run_id", "sample_id"]]
+        self._conn.register("_evalkit_keys", keys)
+        try:
+            if scalar(self._conn, "SELECT count(*) FROM samples JOIN _evalkit_keys USING (run_id, sample_id)"):
+                for table in ("events", "samples"):
+                    self._conn.execute(
+                        f"DELETE FROM {table} t USING _evalkit_keys k "
+                        "WHERE t.run_id = k.run_id AND t.sample_id = k.sample_id"
+                    )
+        finally:
+            self._conn.unregister("_evalkit_keys")
+
+    def write_scores(self, scores: Sequence[Score]) -> None:
+        """Upsert scores by (run_id, sample_id, rubric, rubric_version, criterion), in one transaction."""
+        batch = list({(s.run_id, s.sample_id, s.rubric, s.rubric_version, s.criterion): s for s in scores}.values())
+        if not batch:
+            return
+        rows = [(*(getattr(s, name) for name in _SCORE_FIELDS[:-1]), dumps(list(s.evidence))) for s in batch]
+        frame = _frame(_SCORE_DTYPES, rows)
+        with self.transaction():
+            self._require_runs(s.run_id for s in batch)
+            self._insert("scores", frame, verb="INSERT OR REPLACE")
+
+    def delete_run(self, run_id: str) -> None:
+        with self.transaction():
+            self._get_row(run_id)
+            for table in ("scores", "events", "samples", "runs"):
+                self._conn.execute(f"DELETE FROM {table} WHERE run_id = ?", [run_id])
+
+    # ---- reads ---------------------------------------------------------------------------------------
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a read query on the store (for reports); returns all rows."""
+        with self._lock:
+            return [tuple(r) for r in self._conn.execute(sql, list(params or [])).fetchall()]
+
+    def _get_row(self, run_id: str) -> tuple[Any, ...]:
+        rows = self.query(f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ?", [run_id])
+        if not rows:
+            raise RunNotFoundError(f"no run {run_id} in {self._label}")
+        return rows[0]
+
+    def get_run(self, run_id: str) -> RunRecord:
+        return _run_from_row(self._get_row(run_id))
+
+    def resolve_run(self, ref: str) -> RunRecord:
+        """A run by full id, unique id prefix, name (the latest run so named) or ``latest``."""
+        ref = ref.strip()
+        rows = self.query("SELECT run_id, name, created_at FROM runs ORDER BY created_at DESC, run_id DESC")
+        if not rows:
+            raise RunNotFoundError(f"no runs have been recorded in {self._label}")
+        if ref == "latest":
+            return self.get_run(rows[0][0])
+        for candidates in ([r for r in rows if r[0] == ref], [r for r in rows if ref and r[1] == ref]):
+            if candidates:
+                return self.get_run(candidates[0][0])
+        matches = [r for r in rows if ref and r[0].startswith(ref)]
+        if len(matches) == 1:
+            return self.get_run(matches[0][0])
+        listing = "\n".join(f"  {r[0]}  {r[1] or '-'}  {r[2]}" for r in (matches or rows)[:10])
+        if matches:
+            raise RunNotFoundError(f"run reference {ref!r} is ambiguous; it matches:\n{listing}")
+        raise RunNotFoundError(f"no run matches {ref!r} in {self._label}; recent runs:\n{listing}")
+
+    def list_runs(self) -> list[RunSummary]:
+        """All runs, newest first, with their sample counts, accuracy and cost."""
+        rows = self.query(
+            """
+            SELECT r.run_id, r.name, r.suite, r.models, r.created_at, r.status,
+                   count(s.sample_id),
+                   count(*) FILTER (WHERE s.status = 'ok'),
+                   count(*) FILTER (WHERE s.status = 'infra_error'),
+                   count(*) FILTER (WHERE s.status = 'ok' AND s.correct),
+                   count(*) FILTER (WHERE s.status = 'ok' AND s.correct IS NOT NULL),
+                   coalesce(sum(s.cost_usd), 0.0),
+                   count(*) FILTER (WHERE s.sample_id IS NOT NULL AND s.cost_usd IS NULL)
+            FROM runs r LEFT JOIN samples s USING (run_id)
+            GROUP BY ALL
+            ORDER BY r.created_at DESC, r.run_id DESC
+            """
+        )
+        return [
+            RunSummary(
+                run_id=r[0],
+                name=r[1],
+                suite=r[2],
+                models=tuple(m["name"] for m in json.loads(r[3])),
+                samples=r[6],
+                finished=r[7],
+                infra_errors=r[8],
+                accuracy=r[9] / r[10] if r[10] else None,
+                cost_usd=float(r[11]),
+                cost_complete=r[12] == 0,
+                created_at=r[4],
+                status=r[5],
+            )
+            for r in rows
+        ]
+
+    def samples(
+        self,
+        run_id: str,
+        *,
+        task_id: str | None = None,
+        model: str | None = None,
+        with_events: bool = False,
+    ) -> list[Sample]:
+        """The run's samples ordered by (task_id, model, epoch); events loaded in one query if asked."""
+        where, params = "run_id = ?", [run_id]
+        for column, value in (("task_id", task_id), ("model", model)):
+            if value is not None:
+                where += f" AND {column} = ?"
+                params.append(value)
+        rows = self.query(f"SELECT {_SAMPLE_COLS} FROM samples WHERE {where} ORDER BY task_id, model, epoch", params)
+        if not rows:
+            self._get_row(run_id)
+            return []
+        events: dict[str, list[Event]] = {}
+        if with_events:
+            erows = self.query(
+                f"SELECT sample_id, payload FROM events WHERE run_id = ? AND sample_id IN "
+                f"(SELECT sample_id FROM samples WHERE {where}) ORDER BY sample_id, seq",
+                [run_id, *params],
+            )
+            payloads = json.loads("[" + ",".join(r[1] for r in erows) + "]")  # one parse, not one per row
+            for (sample_id, _), payload in zip(erows, payloads, strict=True):
+                events.setdefault(sample_id, []).append(Event.from_dict(payload))
+        out = []
+        for row in rows:
+            d = dict(zip(_SAMPLE_FIELDS, row, strict=True))
+            d["metadata"] = json.loads(d["metadata"])
+            sample_id = f"{d['task_id']}|{d['model']}|{d['epoch']}"
+            out.append(Sample(**d, events=tuple(events.get(sample_id, ()))))
+        return out
+
+    def finished_sample_ids(self, run_id: str) -> set[str]:
+        """Ids of the samples that finished (status ``ok``); infra errors and cancelled ones are re-run."""
+        rows = self.query("SELECT sample_id FROM samples WHERE run_id = ? AND status = 'ok'", [run_id])
+        if not rows:
+            self._get_row(run_id)
+        return {r[0] for r in rows}
+
+    def scores(self, run_id: str, rubric: str | None = None) -> list[Score]:
+        where, params = "run_id = ?", [run_id]
+        if rubric is not None:
+            where += " AND rubric = ?"
+            params.append(rubric)
+        cols = ", ".join(_SCORE_FIELDS)
+        rows = self.query(
+            f"SELECT {cols} FROM scores WHERE {where} ORDER BY sample_id, rubric, rubric_version, criterion",
+            params,
+        )
+        if not rows:
+            self._get_row(run_id)
+        out = []
+        for row in rows:
+            d = dict(zip(_SCORE_FIELDS, row, strict=True))
+            d["evidence"] = tuple(json.loads(d["evidence"]))
+            out.append(Score(**d))
+        return out
+
+
+def _run_from_row(row: tuple[Any, ...]) -> RunRecord:
+    d = dict(zip(_RUN_FIELDS, row, strict=True))
+    d["models"] = tuple(ModelConfig(**m) for m in json.loads(d["models"]))
+    d["options"] = json.loads(d["options"])
+    return RunRecord(**d)
