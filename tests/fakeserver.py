@@ -29,8 +29,11 @@ class ScriptedServer:
             item = self.script.pop(0)
         if "status" in item:
             return item["status"], item.get("headers", {}), item.get("body", {"error": {"message": "error"}})
-        message = {"role": "assistant", "content": item.get("content"), **({"tool_calls": item["tool_calls"]} if
-                                                                               item.get("tool_calls") else {})}
+        message = {
+            "role": "assistant",
+            "content": item.get("content"),
+            **({"tool_calls": item["tool_calls"]} if item.get("tool_calls") else {}),
+        }
         completion = {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",

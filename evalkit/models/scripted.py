@@ -17,22 +17,8 @@ from litellm import CustomLLM
 from litellm.types.utils import ChatCompletionMessageToolCall, Function, ModelResponse, Usage
 
 from evalkit.models import scripts, textproto
-from evalkit.spec.suite import SuiteSpec, TaskSpec
 
-_TASKS: dict[str, dict[str, TaskSpec]] = {}
 _RESPONSE = re.compile(r"<tool_response>\n?(.*?)\n?</tool_response>", re.DOTALL)
-
-
-def register_suite(suite: SuiteSpec) -> None:
-    """Make a suite's tasks known to the scripted agents (keyed by the suite's content hash)."""
-    _TASKS[suite.content_hash] = {t.id: t for t in suite.tasks}
-
-
-def lookup_task(suite_hash: str, task_id: str) -> TaskSpec:
-    try:
-        return _TASKS[suite_hash][task_id]
-    except KeyError:
-        raise ValueError(f"scripted agent: task {task_id!r} of suite {suite_hash} is not registered") from None
 
 
 def tool_results(messages: list[dict[str, Any]], native: bool) -> list[str]:
@@ -76,7 +62,7 @@ class ScriptedProvider(CustomLLM):
         if policy not in scripts.POLICIES:
             raise ValueError(f"unknown scripted agent {model!r}; known: {', '.join(scripts.POLICIES)}")
         ctx = ((litellm_params or {}).get("metadata") or {}).get("evalkit") or {}
-        task = lookup_task(str(ctx.get("suite_hash")), str(ctx.get("task_id")))
+        task = scripts.lookup_task(str(ctx.get("suite_hash")), str(ctx.get("task_id")))
         params = ctx.get("params") or {}
         latency_ms = float(params.get("latency_ms", 0))
         if latency_ms:

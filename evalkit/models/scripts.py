@@ -23,9 +23,22 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.spec.suite import TaskSpec
+from evalkit.spec.suite import SuiteSpec, TaskSpec
 
 POLICIES = ("disciplined", "reckless", "noisy")
+_TASKS: dict[str, dict[str, TaskSpec]] = {}
+
+
+def register_suite(suite: SuiteSpec) -> None:
+    """Make a suite's tasks known to the scripted agents (keyed by the suite's content hash)."""
+    _TASKS[suite.content_hash] = {t.id: t for t in suite.tasks}
+
+
+def lookup_task(suite_hash: str, task_id: str) -> TaskSpec:
+    try:
+        return _TASKS[suite_hash][task_id]
+    except KeyError:
+        raise ValueError(f"scripted agent: task {task_id!r} of suite {suite_hash} is not registered") from None
 
 
 @dataclass(frozen=True)
@@ -71,11 +84,11 @@ def is_error(result: str) -> bool:
 
 def parse_rows(result: str) -> list[list[str]]:
     """Rows of a ``sql_query`` result: a header line, then one line per row with cells separated by `` | ``.
-    Notes about truncation (lines starting with ``(`` or ``…``) are skipped."""
+    Notes (``(no rows)``, ``… N more rows``) and separator lines are skipped."""
     lines = [ln for ln in result.strip().splitlines() if ln.strip()]
     rows = []
     for ln in lines[1:]:
-        if ln.startswith(("(", "…", "...", "-")):
+        if ln.startswith(("(no rows", "…", "...")) or set(ln.strip()) <= set("-+| "):
             continue
         rows.append([c.strip() for c in ln.split(" | ")])
     return rows

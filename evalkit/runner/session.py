@@ -192,7 +192,7 @@ class RunSession:
     def execute(self, *, progress: Progress | None = None, keep_samples: bool = False) -> RunResult:
         from evalkit.env.database import build_database
         from evalkit.env.tools import TOOL_SCHEMAS, FinanceEnvironment
-        from evalkit.models import scripted
+        from evalkit.models import scripts
         from evalkit.runner.cache import ResponseCache
         from evalkit.runner.client import CostMeter
         from evalkit.trace.store import TraceStore
@@ -202,7 +202,7 @@ class RunSession:
         database = build_database(self.suite.database)
         settings = self.suite.settings
         validators = _validators(TOOL_SCHEMAS, settings.tools)
-        scripted.register_suite(self.suite)
+        scripts.register_suite(self.suite)
         meter = CostMeter(budget_usd=opts.get("max_cost"))
         cache = ResponseCache(self.store_path.with_suffix(".cache.sqlite")) if opts.get("use_cache", True) else None
         from evalkit.env.prompt import system_prompt
