@@ -10,6 +10,8 @@ import typer
 from evalkit.cli.state import console, err_console, store_path
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from evalkit.api import RunResult
     from evalkit.trace.types import Sample
 
@@ -93,7 +95,7 @@ class RichProgress:
             console=err_console(),
             transient=True,
         )
-        self._task = None
+        self._task: TaskID | None = None
         self._errors = 0
         self._tokens = 0
 

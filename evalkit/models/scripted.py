@@ -39,7 +39,7 @@ def _tokens(text: str) -> int:
 class ScriptedProvider(CustomLLM):
     """litellm's hook for the scripted agents."""
 
-    async def acompletion(  # type: ignore[override]
+    async def acompletion(
         self,
         model: str,
         messages: list[dict[str, Any]],
@@ -72,7 +72,7 @@ class ScriptedProvider(CustomLLM):
         action = scripts.next_action(
             policy, task, results, seed=int(ctx.get("seed") or 0), epoch=int(ctx.get("epoch") or 0), params=params
         )
-        message = model_response.choices[0].message  # type: ignore[union-attr]
+        message = model_response.choices[0].message
         turn = sum(1 for m in messages if m.get("role") == "assistant")
         if isinstance(action, scripts.FinalAction):
             message.content = action.text

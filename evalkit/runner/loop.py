@@ -23,10 +23,17 @@ from evalkit.trace.types import Event, Sample, StopReason, ToolCall
 
 
 class ToolOutcome(Protocol):
-    ok: bool
-    content: str
-    error_type: str | None
-    data: dict[str, Any] | None
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def content(self) -> str: ...
+
+    @property
+    def error_type(self) -> str | None: ...
+
+    @property
+    def data(self) -> dict[str, Any] | None: ...
 
 
 class Environment(Protocol):

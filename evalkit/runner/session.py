@@ -18,7 +18,7 @@ from typing import Any
 from evalkit import __version__
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.runner.loop import EpisodeSettings
-from evalkit.runner.scheduler import Progress, Scheduler, sample_keys
+from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, sample_keys
 from evalkit.spec.suite import SuiteSpec, TaskSpec
 from evalkit.trace.types import ModelConfig, RunRecord, Sample
 
@@ -238,7 +238,7 @@ class RunSession:
                     "max_attempts": int(opts.get("max_attempts", 5)),
                 },
                 keep_samples=keep_samples,
-                **({"progress": progress} if progress is not None else {}),
+                progress=progress if progress is not None else NoProgress(),
             )
             try:
                 outcome = asyncio.run(scheduler.run(pending, already_done=len(keys) - len(pending)))

@@ -101,10 +101,11 @@ def _build_tasks(items: list[dict[str, Any]], lines: LineMap) -> tuple[TaskSpec,
                 f"{lines.where((*path, 'id'))}: duplicate task id {t['id']!r} (first at task {seen[t['id']]})"
             )
         seen[t["id"]] = i
-        binds = [s["bind"] for s in t["reference"]["steps"]]
-        compute = t["reference"].get("compute")
+        reference = t.get("reference")  # absent: an imported question without a reference solution
+        binds = [s["bind"] for s in (reference or {}).get("steps", [])]
+        compute = (reference or {}).get("compute")
         answer = t["answer"]
-        if answer["kind"] == "template":
+        if answer["kind"] == "template" and reference is not None:
             blanks = set(answer.get("blanks") or {})
             if not isinstance(compute, dict) or set(compute) != blanks:
                 problems.append(
@@ -145,7 +146,7 @@ def _task(t: dict[str, Any], line: int) -> TaskSpec:
             for name, b in (a.get("blanks") or {}).items()
         ),
     )
-    ref = t["reference"]
+    ref = t.get("reference") or {"steps": []}
     return TaskSpec(
         id=t["id"],
         question=t["question"],

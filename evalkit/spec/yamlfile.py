@@ -114,14 +114,25 @@ def validate(data: Any, schema_name: str, lines: LineMap, what: str) -> None:
     problems = []
     for err in errors:
         path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = sorted((err.schema.get("properties") or {}).keys())
+            for key in err.instance:
+                if key not in allowed:
+                    problems.append(f"{lines.where((*path, key))}: unknown key{_did_you_mean(key, allowed)}")
+            continue
         problems.append(f"{lines.where(path)}: {_message(err)}")
     raise SpecError(f"{lines.file}: {what} is not valid ({len(problems)} problem(s))", problems)
 
 
+def _did_you_mean(key: str, allowed: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"{hint} (allowed: {', '.join(allowed)})" if allowed else hint
+
+
 def _message(err: Any) -> str:
-    if err.validator == "additionalProperties":
-        allowed = sorted((err.schema.get("properties") or {}).keys())
-        return f"{err.message}; allowed keys: {', '.join(allowed)}"
     if err.validator == "enum":
         return f"{err.instance!r} is not one of {err.validator_value}"
     return str(err.message)

@@ -1,0 +1,5 @@
+"""``python -m evalkit.cli`` runs the ``evalkit`` command."""
+
+from evalkit.cli.main import main
+
+main()
