@@ -2,13 +2,14 @@
 
 Each POST to ``/v1/chat/completions`` takes the next reply from the script: either a dict
 ``{"status": 429, "headers": {...}, "body": {...}}`` for an error, or an assistant message to wrap in a
-completion. Every request body is kept in ``requests`` for assertions.
+completion; ``delay_s`` in an item delays the reply. Every request body is kept in ``requests`` for assertions.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,8 +17,9 @@ from typing import Any
 
 
 class ScriptedServer:
-    def __init__(self, script: list[dict[str, Any]]) -> None:
+    def __init__(self, script: list[dict[str, Any]], repeat_last: bool = False) -> None:
         self.script = list(script)
+        self.repeat_last = repeat_last
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
@@ -26,7 +28,9 @@ class ScriptedServer:
             self.requests.append(body)
             if not self.script:
                 return 500, {}, {"error": {"message": "script exhausted", "type": "server_error"}}
-            item = self.script.pop(0)
+            item = self.script.pop(0) if len(self.script) > 1 or not self.repeat_last else self.script[0]
+        if item.get("delay_s"):
+            time.sleep(item["delay_s"])
         if "status" in item:
             return item["status"], item.get("headers", {}), item.get("body", {"error": {"message": "error"}})
         message = {
@@ -48,9 +52,10 @@ class ScriptedServer:
 
 
 @contextmanager
-def serve(script: list[dict[str, Any]]) -> Iterator[tuple[str, ScriptedServer]]:
-    """Start the server on a free loopback port; yield its base URL (ending in /v1) and the server."""
-    state = ScriptedServer(script)
+def serve(script: list[dict[str, Any]], *, repeat_last: bool = False) -> Iterator[tuple[str, ScriptedServer]]:
+    """Start the server on a free loopback port; yield its base URL (ending in /v1) and the server.
+    With ``repeat_last`` the last reply is given again once the script is used up."""
+    state = ScriptedServer(script, repeat_last)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -83,3 +83,18 @@ def test_http_outage_is_an_infrastructure_error_not_a_wrong_answer(
     assert sample.status == "infra_error" and sample.correct is None
     assert result.summaries[0].accuracy is None and result.summaries[0].infra_errors == 1
     assert result.run.status == "interrupted"  # an infra error leaves the run resumable
+
+
+def test_api_keys_never_reach_the_store_or_cache(
+    mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = "sk-test-0123456789-very-secret"
+    monkeypatch.setenv("FAKE_PROVIDER_KEY", secret)
+    with serve([{"content": "FINAL ANSWER: 1350 USD millions"}], repeat_last=True) as (base, server):
+        model = ModelConfig(name="fake", model="openai/fake-model", api_base=base, api_key_env="FAKE_PROVIDER_KEY")
+        evalkit.run_suite(mini_suite, [model], tasks="t1", store=store)
+        exported = evalkit.export_run(store, "latest", tmp_path / "run.jsonl")[0]
+    assert server.requests  # the key was used
+    for path in (store, store.with_suffix(".cache.sqlite"), exported):
+        assert secret.encode() not in path.read_bytes(), path
+    assert "FAKE_PROVIDER_KEY" in exported.read_text(encoding="utf-8")  # only the variable's name is kept
