@@ -186,7 +186,7 @@ class Score:
     rubric: str
     rubric_version: str
     criterion: str
-    verdict: Literal["pass", "fail", "value", "na", "error"]
+    verdict: Literal["pass", "fail", "value", "na", "skipped", "error"]
     value: float | None
     reason: str
     evidence: tuple[int, ...] = ()
