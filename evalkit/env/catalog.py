@@ -22,22 +22,17 @@ Every problem is reported at once as a :class:`~evalkit.errors.SpecError` whose 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from evalkit.errors import SpecError
+from evalkit.spec.yamlfile import load_yaml, schema_problems
 
 COLUMN_TYPES: tuple[str, ...] = ("INTEGER", "BIGINT", "DOUBLE", "VARCHAR", "DATE", "BOOLEAN")
 DATA_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")
 CATALOG_FILE = "catalog.yaml"
-
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-
-PathKey = tuple[str | int, ...]
 
 
 def _norm(text: str) -> str:
@@ -136,186 +131,88 @@ class Catalog:
 
 
 def load_catalog(path: Path) -> Catalog:
-    """Load and validate a catalog file (or the ``catalog.yaml`` of a folder)."""
+    """Load and validate a catalog file (or the ``catalog.yaml`` of a folder): the JSON Schema first, then
+    what a schema cannot say (duplicates, unknown companies, files that must exist inside the folder)."""
     path = Path(path)
     if path.is_dir():
         path = path / CATALOG_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise SpecError(f"{path}: cannot read catalog: {e.strerror or e}") from e
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise SpecError(f"{where}: invalid YAML: {getattr(e, 'problem', None) or e}") from e
-    checker = _Checker(path, node)
-    catalog = checker.catalog(data)
-    if checker.problems or catalog is None:
-        raise SpecError(f"{path}: invalid catalog", checker.problems)
-    return catalog
+    if not path.is_file():
+        raise SpecError(f"{path}: cannot read catalog: no such file")
+    data, lines = load_yaml(path)
+    problems = schema_problems(data, "catalog", lines)
 
+    def err(key: tuple[str | int, ...], message: str) -> None:
+        problems.append(f"{lines.where(key)}: {message}")
 
-def _line_of(node: yaml.Node | None, key: PathKey) -> int | None:
-    """The 1-based line of the YAML node at ``key`` (or of its closest existing ancestor)."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in key:
-        if isinstance(node, yaml.MappingNode):
-            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            node = None
-        if node is None:
-            break
-        line = node.start_mark.line + 1
-    return line
-
-
-def _fmt_key(key: PathKey) -> str:
-    out = ""
-    for part in key:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out or "(top level)"
-
-
-class _Checker:
-    """Validates the plain data of a catalog, collecting every problem with its key path."""
-
-    def __init__(self, path: Path, root: yaml.Node | None) -> None:
-        self.path = path
-        self.root = root
-        self.problems: list[str] = []
-
-    def err(self, key: PathKey, message: str) -> None:
-        line = _line_of(self.root, key)
-        where = f"{self.path}:{line}" if line is not None else str(self.path)
-        self.problems.append(f"{where} {_fmt_key(key)}: {message}")
-
-    def mapping(self, value: Any, key: PathKey, required: tuple[str, ...], optional: tuple[str, ...]) -> bool:
-        if not isinstance(value, dict):
-            self.err(key, f"expected a mapping, got {type(value).__name__}")
-            return False
-        for k in value:
-            if k not in required and k not in optional:
-                allowed = ", ".join((*required, *optional))
-                self.err((*key, str(k)), f"unknown key {k!r} (allowed: {allowed})")
-        for k in required:
-            if k not in value:
-                self.err(key, f"missing required key {k!r}")
-        return True
-
-    def text(self, value: Any, key: PathKey, *, pattern: re.Pattern[str] | None = None, what: str = "") -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            self.err(key, f"expected a string, got {type(value).__name__}")
-            return ""
-        text = str(value).strip()
-        if pattern is not None and not pattern.match(text):
-            self.err(key, f"{text!r} is not a valid {what}")
-        return text
-
-    def listing(self, value: Any, key: PathKey) -> list[Any]:
-        if not isinstance(value, list) or not value:
-            self.err(key, "expected a non-empty list")
-            return []
-        return value
-
-    def catalog(self, data: Any) -> Catalog | None:
-        if not self.mapping(data, (), ("name", "companies", "tables"), ("description",)):
-            return None
-        name = self.text(data.get("name"), ("name",))
-        if not name and "name" in data:
-            self.err(("name",), "must not be empty")
-        raw_companies = self.listing(data.get("companies"), ("companies",))
-        companies = [self.company(c, ("companies", i)) for i, c in enumerate(raw_companies)]
-        seen: set[str] = set()
-        for i, c in enumerate(companies):
-            if c is not None and c.id in seen:
-                self.err(("companies", i, "id"), f"duplicate company id {c.id!r}")
-            if c is not None:
-                seen.add(c.id)
-        raw_tables = self.listing(data.get("tables"), ("tables",))
-        tables = [self.table(t, ("tables", i), seen) for i, t in enumerate(raw_tables)]
-        names: set[str] = set()
-        for i, t in enumerate(tables):
-            if t is not None and t.name.lower() in names:
-                self.err(("tables", i, "name"), f"duplicate table name {t.name!r}")
-            if t is not None:
-                names.add(t.name.lower())
-        if self.problems:
-            return None
-        return Catalog(
-            name=name,
-            description=self.text(data.get("description"), ("description",)),
-            companies=tuple(c for c in companies if c is not None),
-            tables=tuple(t for t in tables if t is not None),
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: invalid catalog", problems)
+    companies = [
+        Company(
+            id=c["id"],
+            name=_text(c["name"]) or c["id"],
+            ticker=_text(c.get("ticker")) or None,
+            sector=_text(c.get("sector")) or None,
+            fiscal_year_end=_text(c.get("fiscal_year_end")) or None,
         )
-
-    def company(self, value: Any, key: PathKey) -> Company | None:
-        optional = ("ticker", "sector", "fiscal_year_end")
-        if not self.mapping(value, key, ("id", "name"), optional):
-            return None
-        cid = self.text(value.get("id"), (*key, "id"), pattern=_SLUG, what="company id (lowercase slug)")
-        name = self.text(value.get("name"), (*key, "name"))
-        extra = {k: (self.text(value.get(k), (*key, k)) or None) for k in optional}
-        return Company(id=cid, name=name or cid, **extra)
-
-    def table(self, value: Any, key: PathKey, companies: set[str]) -> TableInfo | None:
-        if not self.mapping(value, key, ("name", "company", "file", "columns"), ("description",)):
-            return None
-        name = self.text(value.get("name"), (*key, "name"), pattern=_IDENT, what="table name (SQL identifier)")
-        company = self.text(value.get("company"), (*key, "company"))
-        if "company" in value and company not in companies:
-            known = ", ".join(sorted(companies)) or "none"
-            self.err((*key, "company"), f"unknown company {company!r} (known: {known})")
-        file = self.file(value.get("file"), (*key, "file"))
-        raw_columns = self.listing(value.get("columns"), (*key, "columns"))
-        columns = [self.column(c, (*key, "columns", i)) for i, c in enumerate(raw_columns)]
-        seen: set[str] = set()
-        for i, c in enumerate(columns):
-            if c is not None and c.name.lower() in seen:
-                self.err((*key, "columns", i, "name"), f"duplicate column name {c.name!r}")
-            if c is not None:
-                seen.add(c.name.lower())
-        return TableInfo(
-            name=name,
-            company=company,
-            file=file,
-            description=self.text(value.get("description"), (*key, "description")),
-            columns=tuple(c for c in columns if c is not None),
+        for c in _items(data.get("companies"), ("id", "name"))
+    ]
+    for i, c in enumerate(companies):
+        if c.id in {x.id for x in companies[:i]}:
+            err(("companies", i, "id"), f"duplicate company id {c.id!r}")
+    ids = {c.id for c in companies}
+    tables: list[TableInfo] = []
+    for i, t in enumerate(data.get("tables") or []):
+        if not isinstance(t, dict) or not {"name", "company", "file"} <= set(t):
+            continue  # the schema problems say what is missing
+        key: tuple[str | int, ...] = ("tables", i)
+        if str(t["name"]).lower() in {x.name.lower() for x in tables}:
+            err((*key, "name"), f"duplicate table name {t['name']!r}")
+        if t["company"] not in ids:
+            err((*key, "company"), f"unknown company {t['company']!r} (known: {', '.join(sorted(ids)) or 'none'})")
+        columns = tuple(
+            ColumnInfo(str(c["name"]), str(c["type"]).upper(), c.get("unit") or None, _text(c.get("description")))
+            for c in _items(t.get("columns"), ("name", "type"))
         )
+        raw_names = [str(c.get("name", "")).lower() if isinstance(c, dict) else "" for c in t.get("columns") or []]
+        for j, name in enumerate(raw_names):
+            if name and name in raw_names[:j]:
+                err((*key, "columns", j, "name"), f"duplicate column name {name!r}")
+        file = _data_file(path, str(t["file"]), (*key, "file"), err)
+        tables.append(TableInfo(str(t["name"]), str(t["company"]), file, _text(t.get("description")), columns))
+    if problems:
+        raise SpecError(f"{path}: invalid catalog", sorted(set(problems), key=_line_key))
+    return Catalog(
+        name=data["name"], description=_text(data.get("description")), companies=tuple(companies), tables=tuple(tables)
+    )
 
-    def file(self, value: Any, key: PathKey) -> Path | None:
-        rel = self.text(value, key)
-        if not rel:
-            return None
-        p = Path(rel)
-        if p.is_absolute() or ".." in p.parts:
-            self.err(key, f"{rel!r} must be a path inside the catalog's folder")
-            return None
-        if p.suffix.lower() not in DATA_SUFFIXES:
-            self.err(key, f"{rel!r} must be a .csv or .parquet file")
-            return None
-        full = self.path.parent / p
-        if not full.is_file():
-            self.err(key, f"{rel!r} does not exist (looked for {full})")
-            return None
-        return full
 
-    def column(self, value: Any, key: PathKey) -> ColumnInfo | None:
-        if not self.mapping(value, key, ("name", "type"), ("unit", "description")):
-            return None
-        name = self.text(value.get("name"), (*key, "name"), pattern=_IDENT, what="column name (SQL identifier)")
-        ctype = self.text(value.get("type"), (*key, "type")).upper()
-        if "type" in value and ctype not in COLUMN_TYPES:
-            self.err((*key, "type"), f"{value.get('type')!r} is not one of {', '.join(COLUMN_TYPES)}")
-        unit = self.text(value.get("unit"), (*key, "unit")) or None
-        return ColumnInfo(name, ctype, unit, self.text(value.get("description"), (*key, "description")))
+def _items(value: Any, required: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The mappings of a list that have the required keys (the others are reported by the schema)."""
+    return [v for v in value if isinstance(v, dict) and set(required) <= set(v)] if isinstance(value, list) else []
+
+
+def _line_key(problem: str) -> tuple[str, int]:
+    where = problem.split(" ", 1)[0]
+    file, _, line = where.rpartition(":")
+    return file, int(line) if line.isdigit() else 0
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _data_file(
+    catalog: Path, rel: str, key: tuple[str | int, ...], err: Callable[[tuple[str | int, ...], str], None]
+) -> Path | None:
+    p = Path(rel)
+    if p.is_absolute() or ".." in p.parts:
+        err(key, f"{rel!r} must be a path inside the catalog's folder")
+        return None
+    if p.suffix.lower() not in DATA_SUFFIXES:
+        err(key, f"{rel!r} must be a .csv or .parquet file")
+        return None
+    full = catalog.parent / p
+    if not full.is_file():
+        err(key, f"{rel!r} does not exist (looked for {full})")
+        return None
+    return full

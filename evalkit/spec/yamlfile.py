@@ -104,24 +104,41 @@ def load_schema(name: str) -> dict[str, Any]:
 
 def validate(data: Any, schema_name: str, lines: LineMap, what: str) -> None:
     """Validate ``data`` against a shipped schema; raise one SpecError listing every problem by line."""
+    problems = schema_problems(data, schema_name, lines)
+    if problems:
+        raise SpecError(f"{lines.file}: {what} is not valid ({len(problems)} problem(s))", problems)
+
+
+def schema_problems(data: Any, schema_name: str, lines: LineMap) -> list[str]:
+    """Every JSON Schema problem of ``data`` as ``file:line key.path: message``, in file order."""
     import jsonschema
 
-    schema = load_schema(schema_name)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(load_schema(schema_name))
     errors = sorted(validator.iter_errors(data), key=lambda e: (lines.line(e.absolute_path), list(e.path)))
-    if not errors:
-        return
     problems = []
-    for err in errors:
+    for err in _leaf_errors(errors):
         path = tuple(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = sorted((err.schema.get("properties") or {}).keys())
             for key in err.instance:
                 if key not in allowed:
-                    problems.append(f"{lines.where((*path, key))}: unknown key{_did_you_mean(key, allowed)}")
+                    problems.append(f"{lines.where((*path, key))}: unknown key {key!r}{_did_you_mean(key, allowed)}")
             continue
         problems.append(f"{lines.where(path)}: {_message(err)}")
-    raise SpecError(f"{lines.file}: {what} is not valid ({len(problems)} problem(s))", problems)
+    return list(dict.fromkeys(problems))
+
+
+def _leaf_errors(errors: list[Any]) -> list[Any]:
+    """Replace a oneOf/anyOf failure by its most relevant sub-error, which says what is actually wrong."""
+    import jsonschema
+
+    out = []
+    for err in errors:
+        if err.validator in ("oneOf", "anyOf") and err.context:
+            out.append(jsonschema.exceptions.best_match(err.context))
+        else:
+            out.append(err)
+    return out
 
 
 def _did_you_mean(key: str, allowed: list[str]) -> str:
@@ -132,7 +149,40 @@ def _did_you_mean(key: str, allowed: list[str]) -> str:
     return f"{hint} (allowed: {', '.join(allowed)})" if allowed else hint
 
 
+_TYPE_NAMES = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "number": "a number",
+    "integer": "an integer",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    return type(value).__name__
+
+
 def _message(err: Any) -> str:
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return f"missing required key {missing!r}"
     if err.validator == "enum":
-        return f"{err.instance!r} is not one of {err.validator_value}"
+        return f"{err.instance!r} is not one of {', '.join(str(v) for v in err.validator_value if v is not None)}"
+    if err.validator == "type":
+        wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        names = " or ".join(_TYPE_NAMES.get(str(w), str(w)) for w in wanted)
+        return f"expected {names}, got {_type_name(err.instance)}"
+    if err.validator == "minItems" and err.validator_value == 1:
+        return "expected a non-empty list"
+    if err.validator == "pattern" and schema.get("title"):
+        return f"{err.instance!r} is not a valid {schema['title']}"
     return str(err.message)
