@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from evalkit.spec.suite import ExpectedAnswer, Tolerance
@@ -40,9 +41,12 @@ _UNIT_SCALE = {
     "shares millions": 1e6,
 }
 _NUMBER = re.compile(
-    r"(?P<neg>-|−|\()?\s*(?P<cur>[$€£])?\s*(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)\s*\)?"
+    r"(?<![\w.])(?P<neg>-|−|\()?\s*(?P<cur>US\$|USD\b|[$€£])?\s*"
+    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?P<exp>[eE][-+]?\d{1,3}(?!\w))?"
+    r"\s*(?P<close>\))?"
     r"\s*(?P<suffix>%|percent\b|per cent\b|bps\b|basis points\b|x\b|×|times\b)?"
-    r"\s*(?P<scale>thousands?\b|millions?\b|billions?\b|trillions?\b|bn\b|mn\b|mm\b|tn\b|k\b|m\b|b\b)?",
+    r"\s*(?P<scale>thousands?\b|millions?\b|billions?\b|trillions?\b|bn\b|mn\b|mm\b|tn\b|k\b|m\b|b\b)?"
+    r"(?P<close2>\s*\))?",
     re.IGNORECASE,
 )
 _NEGATIVE_PHRASE = re.compile(
@@ -56,6 +60,7 @@ class ParsedNumber:
     scale: float | None  # an explicit scale word, if any
     suffix: str | None  # "%", "bps", "x"
     start: int
+    text: str = ""  # as written, e.g. "($1,234.5 million)"
 
 
 @dataclass(frozen=True)
@@ -67,12 +72,13 @@ class AnswerCheck:
 
 
 def parse_numbers(text: str) -> list[ParsedNumber]:
+    """The numbers in ``text`` with their sign, scale word and unit suffix. Digits glued to letters
+    (``Q4``, ``FY2023``) are labels, not numbers; ``(12.5%)`` and ``($1.2 million)`` are negative."""
     out = []
     for m in _NUMBER.finditer(text):
-        raw = m.group("num").replace(",", "")
-        value = float(raw)
+        value = float(m.group("num").replace(",", "") + (m.group("exp") or ""))
         neg = m.group("neg")
-        if neg in ("-", "−") or (neg == "(" and m.group(0).rstrip().endswith(")")):
+        if neg in ("-", "−") or (neg == "(" and (m.group("close") or m.group("close2"))):
             value = -value
         suffix = (m.group("suffix") or "").lower() or None
         if suffix in ("percent", "per cent"):
@@ -83,9 +89,7 @@ def parse_numbers(text: str) -> list[ParsedNumber]:
             suffix = "x"
         scale_word = (m.group("scale") or "").lower()
         scale = _SCALE_WORDS.get(scale_word) if scale_word else None
-        if scale_word == "m" and m.group("cur") is None and suffix is None:
-            scale = 1e6
-        out.append(ParsedNumber(value, scale, suffix, m.start()))
+        out.append(ParsedNumber(value, scale, suffix, m.start(), m.group(0).strip()))
     return out
 
 
@@ -107,8 +111,8 @@ def _candidates(p: ParsedNumber, unit: str | None) -> list[float]:
             return [v / 100]
         return [v]
     if unit in _UNIT_SCALE:
-        if p.scale is None:
-            return [v]
+        if p.scale is None:  # in the unit asked for, or a raw amount ($1,350,000,000 for 1,350 USD millions)
+            return [v, v / _UNIT_SCALE[unit]]
         return [v * p.scale / _UNIT_SCALE[unit]]
     if p.scale is not None:
         return [v * p.scale, v]
@@ -132,18 +136,21 @@ def match_number(expected: float, unit: str | None, tolerance: Tolerance, text: 
 
 
 def _is_year(n: ParsedNumber, expected: float) -> bool:
-    """Fiscal years mentioned in the answer text ("in FY2023, 12.5%") are not the answer."""
+    """Fiscal years mentioned in the answer text ("in FY2023, 12.5%") are not the answer; a number written
+    with a thousands separator or a currency ("2,050", "$2050") is never a year."""
     return (
         n.suffix is None
         and n.scale is None
         and 1990 <= n.value <= 2100
         and float(n.value).is_integer()
+        and not any(ch in n.text for ch in ",$€£")
+        and "USD" not in n.text.upper()
         and not (1990 <= expected <= 2100)
     )
 
 
 def normalise_text(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
+    text = unicodedata.normalize("NFKC", text).casefold().replace("&", " and ")
     text = re.sub(r"[^\w\s%.-]", " ", text)
     text = re.sub(r"\b(the|inc|corp|corporation|ltd|plc|co|segment|region)\b\.?", " ", text)
     return " ".join(text.replace(".", " ").split())
@@ -156,14 +163,30 @@ def match_text(expected: str, text: str) -> AnswerCheck:
     return AnswerCheck(False, f"{text.strip()!r} does not match {expected!r}", got=text.strip())
 
 
-def split_list(text: str) -> list[str]:
-    parts = re.split(r"\s*(?:,|;|\n|\band\b|>|→)\s*", text)
-    return [normalise_text(re.sub(r"^\s*(\d+[.)]|[-*•])\s*", "", p)) for p in parts if p.strip()]
+_ITEM_SEPARATORS = re.compile(r"\s*(?:,|;|\n|>|→)\s*")
+_NUMBERING = re.compile(r"^\s*(\d+[.)]|[-*•])\s*")
+
+
+def split_list(text: str, keep: Collection[str] = ()) -> list[str]:
+    """The normalised items of a list answer: split on commas, semicolons, new lines, ``>``/``→`` and "and";
+    an item of ``keep`` (normalised, e.g. "oil and gas") is not split on its "and"."""
+    out: list[str] = []
+    for part in _ITEM_SEPARATORS.split(text):
+        item = normalise_text(_NUMBERING.sub("", part))
+        pieces = [" ".join(p.split()) for p in re.split(r"\band\b", item)]
+        i = 0
+        while i < len(pieces):  # greedily re-join pieces that form a kept item ("research and development")
+            j = next((j for j in range(len(pieces), i + 1, -1) if " and ".join(pieces[i:j]) in keep), i + 1)
+            joined = " and ".join(pieces[i:j])
+            if joined:
+                out.append(joined)
+            i = j
+    return out
 
 
 def match_list(expected: tuple[str, ...], ordered: bool, text: str) -> AnswerCheck:
     want = [normalise_text(x) for x in expected]
-    got = [g for g in split_list(text) if g]
+    got = [g for g in split_list(text, keep=set(want)) if g]
     ok = got == want if ordered else sorted(got) == sorted(want)
     how = "in order" if ordered else "as a set"
     return AnswerCheck(ok, f"list {'matches' if ok else 'does not match'} {how}", got=", ".join(got))
@@ -203,8 +226,9 @@ def check_answer(answer: ExpectedAnswer, final_answer: str | None) -> AnswerChec
     """Compare a final answer with the expected one."""
     if final_answer is None or not final_answer.strip():
         return AnswerCheck(False, "no answer")
-    if answer.kind == "number" and isinstance(answer.value, float):
-        return match_number(answer.value, answer.unit, answer.tolerance, final_answer)
+    value = answer.value
+    if answer.kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
+        return match_number(float(value), answer.unit, answer.tolerance, final_answer)
     if answer.kind == "text" and isinstance(answer.value, str):
         return match_text(answer.value, final_answer)
     if answer.kind == "list" and isinstance(answer.value, tuple):

@@ -1,0 +1,127 @@
+"""Helpers shared by the built-in checks (not checks themselves)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from evalkit.scoring.answers import ParsedNumber, parse_numbers
+from evalkit.scoring.registry import Verdict
+from evalkit.scoring.trace_view import QueryStep, TraceView
+
+MAX_LISTED = 6
+
+
+def fail_with(value: float, reason: str, evidence: Iterable[int] = ()) -> Verdict:
+    """A failed verdict that keeps partial credit in ``value`` (e.g. the share of tables inspected)."""
+    return Verdict("fail", max(0.0, min(1.0, float(value))), reason, tuple(sorted(set(evidence))))
+
+
+def seqs(items: Iterable[int]) -> list[int]:
+    """Event numbers, sorted and without duplicates."""
+    return sorted(set(items))
+
+
+def listed(names: Iterable[str], limit: int = MAX_LISTED) -> str:
+    """``a, b, c`` (at most ``limit`` names, then ``+N more``)."""
+    unique = list(dict.fromkeys(names))
+    more = f" +{len(unique) - limit} more" if len(unique) > limit else ""
+    return ", ".join(unique[:limit]) + more
+
+
+def arg(args: Mapping[str, Any], name: str, default: Any) -> Any:
+    value = args.get(name, default)
+    return default if value is None else value
+
+
+def pct(x: float) -> str:
+    return f"{x:.0%}"
+
+
+# ------------------------------------------------------------------------------------------- numbers
+
+_YEAR_MIN, _YEAR_MAX = 1990, 2100
+_RESULT_NUMBER = re.compile(
+    r"(?<![\w.])(?P<open>\()?(?P<sign>[-−])?\$?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"(?P<exp>[eE][-+]?\d+)?(?P<close>\))?(?![\w])"
+)
+
+
+def result_numbers(text: str) -> list[float]:
+    """The numbers in a tool result (``1,234.5``, ``$1,234.5``, ``(12.0)`` for -12, ``1.2e+09``)."""
+    out = []
+    for m in _RESULT_NUMBER.finditer(text):
+        try:
+            value = float(m.group("num").replace(",", "") + (m.group("exp") or ""))
+        except ValueError:  # pragma: no cover - the pattern only matches numbers
+            continue
+        if m.group("sign") or (m.group("open") and m.group("close")):
+            value = -value
+        out.append(value)
+    return out
+
+
+def is_year(n: ParsedNumber) -> bool:
+    return n.suffix is None and n.scale is None and _YEAR_MIN <= n.value <= _YEAR_MAX and n.value.is_integer()
+
+
+def stated_numbers(text: str, question: str | None = None) -> list[ParsedNumber]:
+    """The numbers an answer states, without years and without numbers the question itself gives."""
+    given = {abs(n.value) for n in parse_numbers(question)} if question else set()
+    return [n for n in parse_numbers(text) if not is_year(n) and abs(n.value) not in given]
+
+
+def decimals(value: float, text: str) -> int:
+    """Decimal places the number was written with (from its text when known)."""
+    m = re.search(r"\d[\d,]*(?:\.(\d+))?|\.(\d+)", text)
+    if m:
+        return len(m.group(1) or m.group(2) or "")
+    return max(0, -int(f"{value:e}".split("e")[1]))
+
+
+# -------------------------------------------------------------------------------------------- answers
+
+_NO_ANSWER = re.compile(
+    r"\b(cannot|can ?not|can't|unable|could not|couldn't|not (?:able|available|possible|found|determin\w*)|"
+    r"no data|insufficient|don't know|do not know|unknown to me|n/?a)\b",
+    re.IGNORECASE,
+)
+
+
+def declines(text: str) -> bool:
+    """Whether an answer says it cannot answer (rather than stating a fact)."""
+    return bool(_NO_ANSWER.search(text))
+
+
+# ------------------------------------------------------------------------------------------ identifiers
+
+
+def tokens(name: str) -> frozenset[str]:
+    return frozenset(t for t in name.lower().split("_") if t)
+
+
+def similar(a: str, b: str) -> bool:
+    """Two different identifiers one could be meant for the other: one's words are a subset of the
+    other's (``net_income`` / ``net_income_attributable``) or they are spelled almost alike."""
+    la, lb = a.lower(), b.lower()
+    if la == lb:
+        return False
+    ta, tb = tokens(la), tokens(lb)
+    if ta and tb and (ta < tb or tb < ta):
+        return True
+    return difflib.SequenceMatcher(None, la, lb).ratio() >= 0.85
+
+
+def query_names(q: QueryStep) -> set[str]:
+    """Lower-case table and column names a query references."""
+    return {t.lower() for t in q.tables} | {c.lower() for _, c in q.refs.columns}
+
+
+def corrected(view: TraceView, name: str, seen_at: int) -> bool:
+    """A *slip*: after the last query using ``name`` (first seen at event ``seen_at``), a query succeeded
+    without it. An invented name the agent kept using, or never got past, is not a slip."""
+    low = name.lower()
+    last = max([seen_at, *(q.seq for q in view.queries if low in query_names(q))])
+    return any(q.ok and q.seq > last for q in view.queries)

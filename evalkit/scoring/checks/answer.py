@@ -1,0 +1,105 @@
+"""Answer checks: is the final answer right, in the asked form, and founded on data the agent saw?"""
+
+from __future__ import annotations
+
+import re
+
+from evalkit.scoring.answers import check_answer, extract_final_answer
+from evalkit.scoring.checks._common import arg, declines, listed, seqs, stated_numbers
+from evalkit.scoring.registry import CheckContext, Verdict, check
+
+_MARKER = "FINAL ANSWER:"
+_SCALE = r"(?:thousands?|millions?|billions?|trillions?|bn|mn|mm|tn|k|m|b)\b"
+_UNIT_PATTERNS: dict[str, re.Pattern[str]] = {
+    "%": re.compile(r"%|\bper ?cent\b|\bpercentage points?\b", re.IGNORECASE),
+    "x": re.compile(r"\d\s*[x×](?![a-z])|\btimes\b|×", re.IGNORECASE),
+    "bps": re.compile(r"\bbps\b|\bbasis points?\b", re.IGNORECASE),
+    "USD": re.compile(r"\$|\bUSD\b|\bdollars?\b", re.IGNORECASE),
+}
+_USD_SCALED = re.compile(rf"\d\s*{_SCALE}|\b{_SCALE}|\$|\bUSD\b|\bdollars?\b", re.IGNORECASE)
+
+
+def unit_stated(unit: str | None, text: str) -> bool | None:
+    """Whether ``text`` states ``unit`` (None when the unit asks for nothing visible, e.g. a count).
+
+    ``%``: a % sign, "percent" or "percentage points"; ``x``: an x or × after a number, or "times";
+    ``bps``: "bps" or "basis points"; ``USD``: $, USD or dollars; ``USD thousands/millions/billions``: a scale
+    word or suffix (thousand, million, bn, k, m, ...) or a currency marker ($, USD, dollars)."""
+    if unit is None:
+        return None
+    if unit in _UNIT_PATTERNS:
+        return bool(_UNIT_PATTERNS[unit].search(text))
+    if unit.startswith("USD "):
+        return bool(_USD_SCALED.search(text))
+    return None
+
+
+@check("answer_correct")
+def answer_correct(ctx: CheckContext) -> Verdict:
+    """The final answer matches the task's expected answer (``evalkit.scoring.answers.check_answer``: units,
+    scale words, percent vs ratio, tolerance, normalised text and lists)."""
+    if ctx.task is None:
+        return Verdict.not_applicable("needs the task's expected answer")
+    view = ctx.view
+    final = ctx.sample.final_answer
+    evidence = [view.final_event.seq] if view.final_event is not None else []
+    if not final or not final.strip():
+        return Verdict.failed(f"gave no final answer (stopped: {ctx.sample.stop_reason})", evidence)
+    result = check_answer(ctx.task.answer, final)
+    if result.correct:
+        return Verdict.passed(result.reason, evidence)
+    return Verdict.failed(result.reason, evidence)
+
+
+@check("answer_format")
+def answer_format(ctx: CheckContext) -> Verdict:
+    """The final model turn says ``FINAL ANSWER:`` (any case) and, for a number answer, states the unit asked
+    for (see ``unit_stated``; counts and units without a visible marker need nothing). Text, list and
+    template answers need only the marker. ``args: {require_marker: false}`` / ``{require_unit: false}``
+    turn either part off."""
+    view = ctx.view
+    text = view.final_text
+    if not text:
+        return Verdict.not_applicable("gave no final answer")
+    evidence = [view.final_event.seq] if view.final_event is not None else []
+    problems = []
+    has_marker = _MARKER in text.upper()
+    if bool(arg(ctx.args, "require_marker", True)) and not has_marker:
+        problems.append(f"no {_MARKER!r} in the final turn")
+    unit_note = ""
+    task = ctx.task
+    if bool(arg(ctx.args, "require_unit", True)) and task is not None and task.answer.kind == "number":
+        stated = unit_stated(task.answer.unit, extract_final_answer(text))
+        if stated is False:
+            problems.append(f"does not state the unit asked for ({task.answer.unit})")
+        elif stated:
+            unit_note = f", with the unit ({task.answer.unit})"
+    if problems:
+        return Verdict.failed("; ".join(problems), evidence)
+    return Verdict.passed(f"answered after {_MARKER}{unit_note}" if has_marker else "answer format ok", evidence)
+
+
+@check("no_unfounded_answer")
+def no_unfounded_answer(ctx: CheckContext) -> Verdict:
+    """The final answer states a fact only if at least one SQL query succeeded: a stated number (years and
+    numbers given in the question do not count) or, for text and list tasks, any answer that does not
+    decline ("cannot determine ..."). This is the confident made-up answer after failed queries."""
+    view = ctx.view
+    final = ctx.sample.final_answer
+    if not final or not final.strip():
+        return Verdict.not_applicable("gave no final answer")
+    task = ctx.task
+    numbers = stated_numbers(final, task.question if task is not None else None)
+    claims_text = task is not None and task.answer.kind in ("text", "list") and not declines(final)
+    final_seq = [view.final_event.seq] if view.final_event is not None else []
+    if not numbers and not claims_text:
+        return Verdict.passed("the answer states no number", final_seq)
+    if view.successful_queries:
+        return Verdict.passed(
+            f"answer follows {len(view.successful_queries)} successful quer(ies)",
+            [view.successful_queries[-1].seq, *final_seq],
+        )
+    what = f"states {listed([final[n.start :].split()[0] for n in numbers])}" if numbers else f"answers {final!r}"
+    failed = [q.seq for q in view.failed_queries]
+    tried = f" after {len(failed)} failed quer(ies)" if failed else " without querying"
+    return Verdict.failed(f"{what}{tried}: no query ever succeeded", seqs([*final_seq, *failed]))
