@@ -83,7 +83,16 @@ CREATE TABLE scores (
 );
 """
 
-MIGRATIONS: tuple[tuple[str, str], ...] = (("0001_initial", _INITIAL),)
+_SCORE_DETAIL = """
+ALTER TABLE scores ADD COLUMN detail JSON DEFAULT '{}';
+UPDATE scores SET detail = '{}' WHERE detail IS NULL;
+"""
+"""``scores.detail``: a verdict's extras (the judge's model, reasoning, sample scores and agreement, cost)."""
+
+MIGRATIONS: tuple[tuple[str, str], ...] = (
+    ("0001_initial", _INITIAL),
+    ("0002_score_detail", _SCORE_DETAIL),
+)
 """(name, SQL) in the order they are applied. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,7 +4,7 @@ The format is JSON Lines, gzip-compressed when the file name ends with ``.gz``::
 
     {"format": "evalkit-run", "version": 1, "run": {...RunRecord...}, "samples": N, "scores": M}
     {"type": "sample", ...Sample.to_dict()...}        one line per sample, its events inline
-    {"type": "score", ...Score.to_dict()...}          one line per score
+    {"type": "score", ...Score.to_dict()...}          one line per score (``detail`` left out when empty)
 
 ``samples`` / ``scores`` in the header are counts that let an import notice a truncated file. Events are
 written with ``store.event_payload`` (``Event.to_dict()`` without its loss of ``ok=False`` and 0.0
@@ -64,7 +64,10 @@ def export_run(store: TraceStore, run_ref: str, path: Path) -> Path:
                     line["events"] = [event_payload(e) for e in s.events]
                     out.write(dumps(line) + "\n")
                 for score in scores:
-                    out.write(dumps({"type": "score", **score.to_dict()}) + "\n")
+                    line = {"type": "score", **score.to_dict()}
+                    if not score.detail:  # files without score details stay readable by older evalkits
+                        del line["detail"]
+                    out.write(dumps(line) + "\n")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

@@ -37,6 +37,7 @@ _SAMPLE_FIELDS = tuple(f.name for f in fields(Sample) if f.name != "events")
 _SAMPLE_PLAIN = tuple(name for name in _SAMPLE_FIELDS if name != "metadata")
 _SAMPLE_COLS = ", ".join(_SAMPLE_FIELDS)
 _SCORE_FIELDS = tuple(f.name for f in fields(Score))
+assert _SCORE_FIELDS[-2:] == ("evidence", "detail"), "write_scores encodes the last two fields as JSON"
 _EVENT_NULLABLE = tuple(f.name for f in fields(Event) if f.default is None and f.name != "usage")
 _EVENT_OTHER = tuple(
     (f.name, f.default)
@@ -62,6 +63,7 @@ _EVENT_DTYPES = {
 _SCORE_DTYPES = {
     "run_id": "string", "sample_id": "string", "rubric": "string", "rubric_version": "string",
     "criterion": "string", "verdict": "string", "value": "Float64", "reason": "string", "evidence": "string",
+    "detail": "string",
 }  # fmt: skip
 
 # Write connections this process holds, by resolved path: a read open of the same file reuses one of them
@@ -346,7 +348,10 @@ class TraceStore:
         batch = list({(s.run_id, s.sample_id, s.rubric, s.rubric_version, s.criterion): s for s in scores}.values())
         if not batch:
             return
-        rows = [(*(getattr(s, name) for name in _SCORE_FIELDS[:-1]), dumps(list(s.evidence))) for s in batch]
+        rows = [
+            (*(getattr(s, name) for name in _SCORE_FIELDS[:-2]), dumps(list(s.evidence)), dumps(s.detail))
+            for s in batch
+        ]
         frame = _frame(_SCORE_DTYPES, rows)
         with self.transaction():
             self._require_runs(s.run_id for s in batch)
@@ -486,6 +491,7 @@ class TraceStore:
         for row in rows:
             d = dict(zip(_SCORE_FIELDS, row, strict=True))
             d["evidence"] = tuple(json.loads(d["evidence"]))
+            d["detail"] = json.loads(d["detail"]) if d["detail"] else {}
             out.append(Score(**d))
         return out
 

@@ -190,6 +190,9 @@ class Score:
     value: float | None
     reason: str
     evidence: tuple[int, ...] = ()
+    detail: dict[str, Any] = field(default_factory=dict)
+    """Extras of the verdict (JSON-safe): for judge criteria the judge model, its reasoning, the individual
+    scores of its samples and their spread, tokens and cost."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -198,6 +201,7 @@ class Score:
     def from_dict(cls, d: dict[str, Any]) -> Score:
         d = dict(d)
         d["evidence"] = tuple(d.get("evidence") or ())
+        d["detail"] = dict(d.get("detail") or {})
         return cls(**d)
 
 

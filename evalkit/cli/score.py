@@ -1,0 +1,123 @@
+"""``evalkit score``: score a stored run (never calling the agent's model) or external traces, with rubrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from evalkit.cli.state import console, err_console, store_path
+
+if TYPE_CHECKING:
+    from evalkit.scoring.service import CriterionSummary, ScoreResult
+
+
+def score_command(
+    run: str = typer.Argument(None, help="Run id, unique prefix, name, or 'latest' [default: latest]."),
+    rubric: list[str] = typer.Option(
+        None, "--rubric", "-r", help="A rubric file or the name of one in ./rubrics. Repeatable."
+    ),
+    judge: str = typer.Option(
+        None,
+        "--judge",
+        help="Judge model (a litellm model string or an alias from evalkit.yaml) for judge criteria that do not "
+        "name their own [default: judge: in evalkit.yaml]. Without one, judge criteria are skipped.",
+    ),
+    suite: str = typer.Option(
+        None, "--suite", help="Suite whose tasks and catalog to score against [default: the run's suite]."
+    ),
+    traces: Path = typer.Option(
+        None, "--traces", help="Score traces recorded elsewhere: a JSONL file of OpenAI chat messages per episode."
+    ),
+    model_name: str = typer.Option(None, "--model-name", help="With --traces: the agent's name in the store."),
+    name: str = typer.Option(None, "--name", help="With --traces: a name for the imported run."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached judge replies."),
+    store: Path = typer.Option(
+        None, "--store", help="Trace store file [default: $EVALKIT_STORE or runs/evalkit.duckdb]"
+    ),
+) -> None:
+    """Score a stored RUN against rubrics without calling the agent's model, or --traces FILE (imported as a
+    new run). Prints each criterion's pass rate and verdict counts; scores are kept by rubric version."""
+    from evalkit.errors import ConfigError
+    from evalkit.scoring.service import score_run, score_traces
+
+    if not rubric:
+        raise ConfigError("give at least one --rubric")
+    if traces is not None:
+        if run is not None:
+            raise ConfigError("give either a RUN to re-score or --traces FILE, not both")
+        result = score_traces(
+            traces,
+            rubric,
+            suite=suite,
+            store_path=store_path(store),
+            judge_model=judge,
+            model_name=model_name,
+            name=name,
+            use_cache=not no_cache,
+        )
+    else:
+        if model_name is not None or name is not None:
+            raise ConfigError("--model-name and --name are for --traces")
+        result = score_run(
+            store_path(store), run or "latest", rubric, judge_model=judge, suite=suite, use_cache=not no_cache
+        )
+    print_result(result)
+
+
+def _rate(c: CriterionSummary) -> str:
+    if c.pass_rate is not None:
+        return f"{c.pass_rate:.0%}"
+    if c.mean_value is not None:  # only values (a judge without a pass threshold): their mean in [0, 1]
+        return f"~{c.mean_value:.2f}"
+    return "—"
+
+
+def print_result(result: ScoreResult) -> None:
+    """The run, then one table per rubric: each criterion's pass rate (``~0.75``: the mean value, for criteria
+    that give values), and its verdict counts (pass, fail, value, na, skipped, error). Judge criteria are
+    marked with ``*``."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    out.print(f"run [bold]{result.run.run_id}[/]  {escape(result.run.suite)}  {result.samples} samples")
+    suite = escape(result.suite) if result.suite else "none (criteria needing tasks or the catalog are N/A)"
+    out.print(f"suite: {suite}")
+    for note in result.notes:
+        err_console().print(f"[yellow]note:[/] {escape(note)}")
+    for name, version in result.rubrics:
+        mine = [c for c in result.criteria if c.rubric == name]
+        table = Table(
+            title=f"rubric {escape(name)} {escape(version)}",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            show_edge=False,
+            pad_edge=False,
+            padding=(0, 0),
+            collapse_padding=True,
+        )
+        for col in ("criterion", "category", "severity"):
+            table.add_column(col, no_wrap=True)
+        for col in ("rate", "pass", "fail", "value", "na", "skip", "err"):
+            table.add_column(col, justify="right", no_wrap=True)
+        for c in mine:
+            counts = (c.passed, c.failed, c.value, c.na, c.skipped, c.error)
+            label = escape(c.criterion) + ("*" if c.kind == "judge" else "")
+            table.add_row(label, c.category, c.severity, _rate(c), *(str(n) for n in counts))
+        out.print(table)
+        if any(c.kind == "judge" for c in mine):
+            skipped = any(c.kind == "judge" and c.skipped for c in mine)
+            hint = "; skipped without a judge model (give --judge MODEL)" if skipped else ""
+            out.print(f"[dim]* judged by an LLM{hint}[/]")
+    usage = result.judge_usage
+    if usage is not None:
+        cost = f"${usage.cost_usd:.4f}" + ("+?" if usage.unknown_cost_calls else "")
+        who = escape(result.judge_model or "(per criterion)")
+        out.print(
+            f"judge {who}: {usage.calls} calls ({usage.cached_calls} cached), "
+            f"{usage.prompt_tokens:,}+{usage.completion_tokens:,} tokens, {cost}"
+        )
+    out.print(f"scores stored in {escape(str(result.store))} (run {result.run.run_id})")

@@ -1,0 +1,315 @@
+"""Scoring as a library: score a stored run, or traces recorded elsewhere, against rubrics.
+
+>>> from evalkit.scoring.service import score_run
+>>> result = score_run("runs/evalkit.duckdb", "latest", "rubrics/discipline.yaml")
+>>> [(c.criterion, c.pass_rate) for c in result.criteria]
+
+Scoring reads the samples (with their events) from the store and never calls the agent's model. The suite
+(its tasks and catalog) comes from ``suite`` when given, else from the run's ``suite_path`` when that still
+loads; without it, criteria that need the task or the catalog are N/A. Judge criteria are graded by an
+``LLMJudge`` when a judge model is known (``judge_model``, ``judge:`` in evalkit.yaml, or a criterion's own
+``judge.model``) and are ``skipped`` otherwise. Scores are written with ``TraceStore.write_scores``, keyed by
+the rubric's version (its content hash), so scores of an edited rubric sit beside the old ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from evalkit.errors import EvalkitError
+
+if TYPE_CHECKING:
+    from evalkit.env.catalog import Catalog
+    from evalkit.scoring.judge import JudgeUsage, LLMJudge
+    from evalkit.spec.config import ProjectConfig
+    from evalkit.spec.rubric import RubricSpec
+    from evalkit.spec.suite import SuiteSpec, TaskSpec
+    from evalkit.trace.types import RunRecord, Sample, Score
+
+RubricRefs = str | Path | Sequence[str | Path]
+
+
+@dataclass(frozen=True)
+class CriterionSummary:
+    """How one criterion went over the run's samples. ``mean_value`` averages the values of the scored
+    verdicts (pass, fail and value); N/A, skipped and errors are never counted as scores."""
+
+    rubric: str
+    criterion: str
+    category: str
+    severity: str
+    kind: Literal["check", "judge"]
+    passed: int = 0
+    failed: int = 0
+    value: int = 0
+    na: int = 0
+    skipped: int = 0
+    error: int = 0
+    mean_value: float | None = None
+
+    @property
+    def pass_rate(self) -> float | None:
+        """passed / (passed + failed), or None when nothing was judged pass or fail."""
+        judged = self.passed + self.failed
+        return self.passed / judged if judged else None
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    run: RunRecord
+    store: Path
+    rubrics: tuple[tuple[str, str], ...]
+    """(name, version key) of each rubric scored."""
+    samples: int
+    criteria: tuple[CriterionSummary, ...]
+    scores: tuple[Score, ...]
+    suite: str | None = None
+    """The suite folder whose tasks and catalog were used, or None."""
+    judge_model: str | None = None
+    judge_usage: JudgeUsage | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _rubric_list(rubric_ref: RubricRefs) -> list[RubricSpec]:
+    from evalkit.errors import ConfigError
+    from evalkit.spec.rubric import load_rubric
+
+    refs = [rubric_ref] if isinstance(rubric_ref, str | Path) else list(rubric_ref)
+    if not refs:
+        raise ConfigError("give at least one --rubric")
+    return [load_rubric(r) for r in refs]
+
+
+def score_run(
+    store_path: str | Path | None,
+    run_ref: str,
+    rubric_ref: RubricRefs,
+    *,
+    judge_model: str | None = None,
+    suite: str | Path | None = None,
+    config: ProjectConfig | None = None,
+    use_cache: bool = True,
+) -> ScoreResult:
+    """Score the run ``run_ref`` (id, prefix, name or ``latest``) against one or more rubrics."""
+    from evalkit.api import default_store
+    from evalkit.spec.config import load_config
+    from evalkit.trace.store import TraceStore
+
+    config = config if config is not None else load_config()
+    path = Path(store_path) if store_path is not None else default_store(config)
+    rubrics = _rubric_list(rubric_ref)
+    with TraceStore.open(path, write=False) as st:
+        run = st.resolve_run(run_ref)
+        samples = st.samples(run.run_id, with_events=True)
+    spec, notes = _suite_for(run, suite)
+    judge = _make_judge(rubrics, judge_model, config, path, use_cache)
+    return _score(path, run, samples, rubrics, spec, {}, judge, notes)
+
+
+def score_traces(
+    traces_file: str | Path,
+    rubric_ref: RubricRefs,
+    *,
+    suite: str | Path | None,
+    store_path: str | Path | None,
+    judge_model: str | None = None,
+    model_name: str | None = None,
+    name: str | None = None,
+    config: ProjectConfig | None = None,
+    use_cache: bool = True,
+) -> ScoreResult:
+    """Import an OpenAI-format JSONL trace file (see ``evalkit.trace.external``) as a new finished run in
+    the store, then score it. ``model_name`` names the agent when the lines do not (or overrides them)."""
+    from evalkit import __version__
+    from evalkit.api import default_store
+    from evalkit.runner.session import new_run_id
+    from evalkit.spec.config import load_config
+    from evalkit.spec.loader import load_suite
+    from evalkit.trace.external import read_external_traces
+    from evalkit.trace.store import TraceStore
+    from evalkit.trace.types import ModelConfig, RunRecord
+
+    config = config if config is not None else load_config()
+    path = Path(store_path) if store_path is not None else default_store(config)
+    rubrics = _rubric_list(rubric_ref)
+    spec = load_suite(suite) if suite is not None else None
+    run_id = new_run_id()
+    traces = read_external_traces(Path(traces_file), run_id=run_id, suite=spec, model_name=model_name)
+    samples = [t.sample for t in traces]
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    run = RunRecord(
+        run_id=run_id,
+        name=name,
+        suite=spec.name if spec is not None else "external",
+        suite_hash=spec.content_hash if spec is not None else "",
+        suite_path=str(spec.path) if spec is not None else "",
+        models=tuple(ModelConfig(name=m, model=m) for m in dict.fromkeys(s.model for s in samples)),
+        options={"source": "external", "traces_file": str(Path(traces_file).resolve()), "model_name": model_name},
+        evalkit_version=__version__,
+        git_commit=None,
+        created_at=now,
+        finished_at=now,
+        status="finished",
+    )
+    judge = _make_judge(rubrics, judge_model, config, path, use_cache)  # before the import: fails early
+    try:
+        with TraceStore.open(path, write=True) as st, st.transaction():
+            run = st.create_run(run)
+            st.write_samples(samples)
+    except BaseException:
+        _close(judge)
+        raise
+    tasks = {t.sample.task_id: t.task for t in traces if t.task is not None}
+    return _score(path, run, samples, rubrics, spec, tasks, judge, ())
+
+
+def _suite_for(run: RunRecord, suite: str | Path | None) -> tuple[SuiteSpec | None, tuple[str, ...]]:
+    """The suite to score with, and notes on why there is none or why it may not match the run."""
+    from evalkit.spec.loader import load_suite
+
+    if suite is not None:
+        spec = load_suite(suite)
+        if run.suite_hash and spec.content_hash != run.suite_hash:
+            return spec, (f"suite {spec.name} has changed since run {run.run_id} was made",)
+        return spec, ()
+    if not run.suite_path:
+        return None, ()
+    if not Path(run.suite_path).exists():
+        return None, (f"the run's suite {run.suite_path} no longer exists; give --suite to score tasks and catalog",)
+    try:
+        spec = load_suite(run.suite_path)
+    except EvalkitError as exc:
+        return None, (f"the run's suite {run.suite_path} cannot be loaded ({exc}); give --suite",)
+    if spec.content_hash != run.suite_hash:
+        return spec, (f"suite {spec.name} has changed since run {run.run_id} was made",)
+    return spec, ()
+
+
+def _tasks(spec: SuiteSpec | None, samples: Sequence[Sample], known: dict[str, TaskSpec]) -> dict[str, TaskSpec]:
+    """The suite's tasks, the tasks given, and minimal tasks of imported traces that carried ``expected``."""
+    from evalkit.scoring.render import question_of
+    from evalkit.trace.external import minimal_task
+
+    tasks = {t.id: t for t in spec.tasks} if spec is not None else {}
+    tasks.update(known)
+    for s in samples:
+        if s.task_id not in tasks and "expected" in s.metadata:
+            extra = s.metadata.get("external")
+            task = minimal_task(
+                s.task_id, question_of(s, None), s.metadata["expected"], extra if isinstance(extra, dict) else {}
+            )
+            if task is not None:
+                tasks[s.task_id] = task
+    return tasks
+
+
+def _catalog(spec: SuiteSpec | None) -> Catalog | None:
+    if spec is None:
+        return None
+    from evalkit.env.database import build_database
+
+    return build_database(spec.database).catalog
+
+
+def _close(judge: LLMJudge | None) -> None:
+    if judge is not None and judge.cache is not None:
+        judge.cache.close()
+
+
+def _make_judge(
+    rubrics: Sequence[RubricSpec], judge_model: str | None, config: ProjectConfig, store: Path, use_cache: bool
+) -> LLMJudge | None:
+    """A judge when some judge criterion has a model to use; None (judge criteria skipped) otherwise."""
+    criteria = [c for r in rubrics for c in r.criteria if c.judge is not None]
+    ref = judge_model or config.judge
+    if not criteria or (ref is None and not any(c.judge is not None and c.judge.model for c in criteria)):
+        return None
+    from evalkit.runner.cache import ResponseCache
+    from evalkit.scoring.judge import LLMJudge
+    from evalkit.spec.config import resolve_model
+
+    default = resolve_model(ref, config) if ref else None
+    judge = LLMJudge(
+        default,
+        resolve=lambda m: resolve_model(m, config),
+        cache=ResponseCache(store.with_suffix(".cache.sqlite")) if use_cache else None,
+    )
+    try:
+        judge.prepare(criteria)
+    except BaseException:
+        _close(judge)
+        raise
+    return judge
+
+
+def _score(
+    path: Path,
+    run: RunRecord,
+    samples: Sequence[Sample],
+    rubrics: Sequence[RubricSpec],
+    spec: SuiteSpec | None,
+    known_tasks: dict[str, TaskSpec],
+    judge: LLMJudge | None,
+    notes: tuple[str, ...],
+) -> ScoreResult:
+    """Score the samples with each rubric (closing the judge's cache), then write the scores."""
+    from evalkit.scoring.engine import RubricEngine
+    from evalkit.trace.store import TraceStore
+
+    scores: list[Score] = []
+    try:
+        tasks = _tasks(spec, samples, known_tasks)
+        catalog = _catalog(spec)
+        for rubric in rubrics:
+            engine = RubricEngine(rubric, tasks=tasks, catalog=catalog, judge=judge)
+            got = engine.score_samples(samples)
+            details = judge.take_details() if judge is not None else {}
+            scores += [replace(s, detail=details.get((s.sample_id, s.criterion), s.detail)) for s in got]
+    finally:
+        _close(judge)
+    with TraceStore.open(path, write=True) as st:
+        st.write_scores(scores)
+    return ScoreResult(
+        run=run,
+        store=path,
+        rubrics=tuple((r.name, r.key) for r in rubrics),
+        samples=len(samples),
+        criteria=summarise(rubrics, scores),
+        scores=tuple(scores),
+        suite=str(spec.path) if spec is not None else None,
+        judge_model=judge.model.model if judge is not None and judge.model is not None else None,
+        judge_usage=judge.usage if judge is not None else None,
+        notes=notes,
+    )
+
+
+def summarise(rubrics: Sequence[RubricSpec], scores: Sequence[Score]) -> tuple[CriterionSummary, ...]:
+    """One summary per rubric criterion, in rubric order."""
+    out = []
+    for rubric in rubrics:
+        mine = [s for s in scores if s.rubric == rubric.name and s.rubric_version == rubric.key]
+        for c in rubric.criteria:
+            got = [s for s in mine if s.criterion == c.id]
+            counts = {k: sum(1 for s in got if s.verdict == k) for k in ("pass", "fail", "value", "na", "skipped")}
+            values = [s.value for s in got if s.verdict in ("pass", "fail", "value") and s.value is not None]
+            out.append(
+                CriterionSummary(
+                    rubric=rubric.name,
+                    criterion=c.id,
+                    category=c.category,
+                    severity=c.severity,
+                    kind="judge" if c.judge is not None else "check",
+                    passed=counts["pass"],
+                    failed=counts["fail"],
+                    value=counts["value"],
+                    na=counts["na"],
+                    skipped=counts["skipped"],
+                    error=sum(1 for s in got if s.verdict == "error"),
+                    mean_value=sum(values) / len(values) if values else None,
+                )
+            )
+    return tuple(out)
