@@ -104,10 +104,9 @@ def score_run(
     rubrics = _rubric_list(rubric_ref)
     with TraceStore.open(path, write=False) as st:
         run = st.resolve_run(run_ref)
-        samples = st.samples(run.run_id, with_events=True)
     spec, notes = _suite_for(run, suite)
     judge = _make_judge(rubrics, judge_model, config, path, use_cache)
-    return _score(path, run, samples, rubrics, spec, {}, judge, notes)
+    return _score(path, run, None, rubrics, spec, {}, judge, notes)
 
 
 def score_traces(
@@ -249,35 +248,45 @@ def _make_judge(
 def _score(
     path: Path,
     run: RunRecord,
-    samples: Sequence[Sample],
+    samples: Sequence[Sample] | None,
     rubrics: Sequence[RubricSpec],
     spec: SuiteSpec | None,
     known_tasks: dict[str, TaskSpec],
     judge: LLMJudge | None,
     notes: tuple[str, ...],
 ) -> ScoreResult:
-    """Score the samples with each rubric (closing the judge's cache), then write the scores."""
+    """Score the samples (``None``: the run's stored samples, batch by batch) with each rubric, writing the
+    scores of each batch as it is done, and close the judge's cache."""
     from evalkit.scoring.engine import RubricEngine
     from evalkit.trace.store import TraceStore
 
     scores: list[Score] = []
+    count = 0
     try:
-        tasks = _tasks(spec, samples, known_tasks)
         catalog = _catalog(spec)
-        for rubric in rubrics:
-            engine = RubricEngine(rubric, tasks=tasks, catalog=catalog, judge=judge)
-            got = engine.score_samples(samples)
-            details = judge.take_details() if judge is not None else {}
-            scores += [replace(s, detail=details.get((s.sample_id, s.criterion), s.detail)) for s in got]
+        with TraceStore.open(path, write=True) as st:
+            # A stored run is read in batches so a large one is never held in memory whole.
+            batches = [list(samples)] if samples is not None else st.iter_samples(run.run_id, with_events=True)
+            for batch in batches:
+                count += len(batch)
+                tasks = _tasks(spec, batch, known_tasks)
+                got_batch: list[Score] = []
+                for rubric in rubrics:
+                    engine = RubricEngine(rubric, tasks=tasks, catalog=catalog, judge=judge)
+                    got = engine.score_samples(batch)
+                    details = judge.take_details() if judge is not None else {}
+                    if details:
+                        got = [replace(s, detail=details.get((s.sample_id, s.criterion), s.detail)) for s in got]
+                    got_batch += got
+                st.write_scores(got_batch)
+                scores += got_batch
     finally:
         _close(judge)
-    with TraceStore.open(path, write=True) as st:
-        st.write_scores(scores)
     return ScoreResult(
         run=run,
         store=path,
         rubrics=tuple((r.name, r.key) for r in rubrics),
-        samples=len(samples),
+        samples=count,
         criteria=summarise(rubrics, scores),
         scores=tuple(scores),
         suite=str(spec.path) if spec is not None else None,

@@ -439,13 +439,18 @@ class TraceStore:
         task_id: str | None = None,
         model: str | None = None,
         with_events: bool = False,
+        sample_ids: Sequence[str] | None = None,
     ) -> list[Sample]:
-        """The run's samples ordered by (task_id, model, epoch); events loaded in one query if asked."""
+        """The run's samples ordered by (task_id, model, epoch); events loaded in one query if asked.
+        ``sample_ids`` restricts the result to those samples."""
         where, params = "run_id = ?", [run_id]
         for column, value in (("task_id", task_id), ("model", model)):
             if value is not None:
                 where += f" AND {column} = ?"
                 params.append(value)
+        if sample_ids is not None:
+            where += " AND sample_id IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(sample_ids))  # type: ignore[arg-type]
         rows = self.query(f"SELECT {_SAMPLE_COLS} FROM samples WHERE {where} ORDER BY task_id, model, epoch", params)
         if not rows:
             self._get_row(run_id)
@@ -467,6 +472,20 @@ class TraceStore:
             sample_id = f"{d['task_id']}|{d['model']}|{d['epoch']}"
             out.append(Sample(**d, events=tuple(events.get(sample_id, ()))))
         return out
+
+    def iter_samples(self, run_id: str, *, with_events: bool = True, batch: int = 2000) -> Iterator[list[Sample]]:
+        """The run's samples in batches (ordered by task, model, epoch), so a large run is never held in
+        memory whole."""
+        ids = [
+            r[0]
+            for r in self.query(
+                "SELECT sample_id FROM samples WHERE run_id = ? ORDER BY task_id, model, epoch", [run_id]
+            )
+        ]
+        if not ids:
+            self._get_row(run_id)
+        for start in range(0, len(ids), batch):
+            yield self.samples(run_id, with_events=with_events, sample_ids=ids[start : start + batch])
 
     def finished_sample_ids(self, run_id: str) -> set[str]:
         """Ids of the samples that finished (status ``ok``); infra errors and cancelled ones are re-run."""
