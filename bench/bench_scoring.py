@@ -29,7 +29,10 @@ def build_store(store: Path, samples: int) -> str:
 
     seed_store = store.with_name("seed.duckdb")
     result = evalkit.run_suite(
-        "finance-single", ["scripted/disciplined", "scripted/reckless"], store=seed_store, use_cache=False,
+        "finance-single",
+        ["scripted/disciplined", "scripted/reckless"],
+        store=seed_store,
+        use_cache=False,
         keep_samples=True,
     )
     base = list(result.samples)
@@ -69,7 +72,11 @@ def main() -> None:
     store = folder / "big.duckdb"
     os.environ.setdefault("EVALKIT_CACHE_DIR", str(folder / "cache"))
     t0 = time.perf_counter()
-    run_id = build_store(store, args.samples) if not store.exists() else TraceStore.open(store, write=False).list_runs()[0].run_id
+    if store.exists():
+        with TraceStore.open(store, write=False) as st:
+            run_id = st.list_runs()[0].run_id
+    else:
+        run_id = build_store(store, args.samples)
     build_s = time.perf_counter() - t0
 
     # The checks alone, on samples already in memory (a slice, to separate them from I/O).

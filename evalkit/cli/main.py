@@ -3,22 +3,59 @@
 Exit codes, decided here only: 0 ok; 1 the evaluation ran but failed its gate or verification; 2 evalkit
 could not do its job (bad input, missing run, store in use, ...); 130 interrupted by Ctrl-C (finished work
 is kept). User errors print one clear message; ``--debug`` shows the traceback.
+
+Start-up is part of the interface (``evalkit --help`` under 0.15 s, see ``bench/bench_engine.py``): the
+commands import their heavy modules (litellm, pandas, DuckDB, the store) inside their bodies, rich is
+imported when something is printed with it (see ``LeanGroup`` for help), and ``tests/test_startup.py``
+checks that no command's ``--help`` imports litellm, pandas or DuckDB.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from evalkit import __version__
 from evalkit.cli import runs as runs_cmd
 from evalkit.cli import suite as suite_cmd
 from evalkit.cli.run import run_command
+from evalkit.cli.score import score_command
 from evalkit.cli.state import STATE, err_console
+
+
+class LeanGroup(TyperGroup):
+    """A command group that keeps help cheap.
+
+    - ``evalkit --help`` (the root's help) is plain text: typer's rich help panels import markdown-it,
+      pygments and most of rich (about 60 ms, more than the rest of the start-up). The commands' own help
+      keeps the rich panels (and the markup their texts use).
+    - The ``--help`` flag defaults to False instead of None: typer checks a flag's value with a pydantic
+      validator unless it already is a bool, so on the way to a subcommand (``evalkit run --help``) each
+      group's unset ``--help`` made typer import pydantic (about 50 ms) just to read "not given".
+    """
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)
+        if option is not None and option.default is None:
+            option.default = False
+        return option
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        if ctx.parent is not None:
+            return super().format_help(ctx, formatter)
+        markup, self.rich_markup_mode = self.rich_markup_mode, None
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self.rich_markup_mode = markup
+
 
 app = typer.Typer(
     name="evalkit",
+    cls=LeanGroup,
     help="Evaluate how LLM agents use tools: run models through SQL task suites, record every step, "
     "score behaviours, report why they fail.",
     no_args_is_help=True,
@@ -46,8 +83,11 @@ app.command("run", help="Run a suite with one or more models and record every st
 app.command("runs", help="List the runs in the store.")(runs_cmd.runs_command)
 app.command("show", help="Show a run's traces: every model turn, tool call, result and error.")(runs_cmd.show_command)
 app.command("export", help="Write a run (traces and scores) to a portable file.")(runs_cmd.export_command)
+app.command("score", help="Score a stored run (never calling the agent's model) or external traces against rubrics.")(
+    score_command
+)
 app.command("import-run", help="Load a run exported with 'evalkit export' into the store.")(runs_cmd.import_command)
-app.add_typer(suite_cmd.app, name="suite", help="Describe, validate, verify, explore and import suites.")
+app.add_typer(suite_cmd.app, name="suite", cls=LeanGroup, help="Describe, validate, verify, explore and import suites.")
 
 
 def main() -> None:
@@ -71,11 +111,11 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console().print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors and the unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
+    except Exception as exc:  # usage errors and the unexpected
+        # typer raises its own copy of click's exceptions (typer.TyperException), not click's
+        show = getattr(exc, "show", None)
+        if isinstance(exc, typer.TyperException) and callable(show):
+            show()
             sys.exit(EXIT_ERROR)
         if STATE.debug:
             raise

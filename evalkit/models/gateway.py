@@ -5,8 +5,16 @@ litellm is imported lazily (it costs seconds) and never reaches the network at i
 litellm custom provider, so they travel the same path as any remote model.
 
 Per call the gateway records tokens, latency and cost. Cost comes from litellm's price table, looked up
-once per model and cached (litellm's own per-call cost calculation and logging payloads are switched
-off: they were most of its per-call CPU); an unknown model's cost is ``None``, never a silent 0.
+once per model and cached; an unknown model's cost is ``None``, never a silent 0.
+
+litellm's per-call bookkeeping is most of its CPU per call (see ``bench/bench_engine.py``). evalkit
+registers no litellm callbacks and does not use litellm's cost, so the gateway keeps that bookkeeping as
+cheap as litellm's supported settings allow: no message redaction (``turn_off_message_logging`` deep-copies
+every request and reply to redact logs nobody receives), and the cost litellm computes on every call for
+its own logging is priced from evalkit's cached table (``input_cost_per_token`` / ``output_cost_per_token``;
+the scripted agents are registered in litellm's table as free models) instead of a price-map search with
+fallback rules. What remains (building the success-logging payload, the thread hop of ``acompletion``,
+parameter mapping, a zero-cost diagnostic for free models) has no supported switch.
 """
 
 from __future__ import annotations
@@ -39,12 +47,22 @@ def litellm_module() -> Any:
     litellm.telemetry = False
     litellm.suppress_debug_info = True
     litellm.drop_params = True
-    litellm.turn_off_message_logging = True
+    # Not ``turn_off_message_logging``: with no callback registered nothing is logged, and the redaction it
+    # asks for deep-copies every request and reply (about 40 % of litellm's CPU per call).
     litellm.custom_provider_map = [
         *[p for p in litellm.custom_provider_map if p.get("provider") != "scripted"],
         {"provider": "scripted", "custom_handler": ScriptedProvider()},
     ]
     litellm.utils.custom_llm_setup()
+    from evalkit.models.scripts import POLICIES
+
+    # The scripted agents are free models in litellm's price table, so its per-call price lookups (for its
+    # own logging) find them at once instead of failing through every fallback rule.
+    free = {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0}
+    free |= {"cache_creation_input_token_cost": 0.0, "cache_read_input_token_cost": 0.0}
+    litellm.register_model(
+        {f"{SCRIPTED_PREFIX}{p}": {**free, "litellm_provider": "scripted", "mode": "chat"} for p in POLICIES}
+    )
     return litellm
 
 
@@ -90,6 +108,13 @@ class ModelGateway:
         self._sleep = sleep
         self._litellm = litellm_module()
         self._static_kwargs = self._build_static_kwargs()
+        # litellm prices every call for its own logging; give it our cached prices (0 when unknown: its
+        # figure is never used) so it skips its price-map search. Not part of the cache key.
+        prices = token_prices(config.model) or (0.0, 0.0)
+        self._call_kwargs: dict[str, Any] = {}
+        if not config.model.startswith(SCRIPTED_PREFIX):  # those are in litellm's table already
+            self._call_kwargs |= {"input_cost_per_token": prices[0], "output_cost_per_token": prices[1]}
+        self._call_kwargs.update(self._static_kwargs)
 
     def _build_static_kwargs(self) -> dict[str, Any]:
         c = self.config
@@ -128,7 +153,7 @@ class ModelGateway:
     ) -> ModelReply:
         """One model turn. ``context`` (task id, epoch, ...) reaches scripted agents through litellm's
         metadata. Transient errors are retried with exponential backoff and jitter, honouring Retry-After."""
-        kw = dict(self._static_kwargs)
+        kw = dict(self._call_kwargs)
         kw["messages"] = messages
         native = self.config.tool_protocol == "native"
         if native and tools:

@@ -1,8 +1,11 @@
 """Run tasks × models × epochs concurrently, write each finished sample, survive interruption.
 
 Each model gets its own pool of workers (its connection limit). Finished samples are buffered and written
-to the store in batches (one transaction per batch, at most ``flush_every_s`` apart), so a crash loses at
-most the samples finished in the last fraction of a second, and those are simply run again on resume.
+to the store in batches (one transaction per batch of ``flush_batch``, at most ``flush_every_s`` apart), so a
+crash loses at most the samples finished in the last second, and those are simply run again on resume; an
+interruption (Ctrl-C) or a budget stop writes everything finished. A write costs about 20 ms whatever its
+size, so flushing every second rather than every quarter keeps the store under a few per cent of a fast
+run's CPU.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class Scheduler:
     meter: CostMeter = field(default_factory=CostMeter)
     progress: Progress = field(default_factory=NoProgress)
     gateway_options: dict[str, Any] = field(default_factory=dict)
-    flush_every_s: float = 0.25
+    flush_every_s: float = 1.0
     flush_batch: int = 64
     keep_samples: bool = False
 
