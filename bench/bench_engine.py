@@ -12,7 +12,7 @@ calculator, the answer: 7 model calls (8 when the agent first fumbles a column n
     on the same conversation:
     - loop alone: the agent loop with the scripted agent's logic called directly and the tool results replayed
       (no litellm, no DuckDB);
-    - loop + tools: the same with the real DuckDB tools, a fresh environment per episode as the scheduler makes
+    - loop + tools: the same with the real DuckDB tools, an environment per episode as the scheduler makes them
       (the "floor" the other rows are compared with);
     - bare litellm: a plain loop around ``litellm.acompletion`` (litellm's default settings, measured before
       evalkit configures litellm) replaying the episode's requests;
@@ -113,9 +113,12 @@ class Fixture:
         scripts.register_suite(self.suite)
 
     def env(self) -> Any:
-        from evalkit.env.tools import FinanceEnvironment
+        """An episode's environment, made as the runner makes it: a cursor of one shared connection."""
+        from evalkit.env.tools import EnvironmentPool
 
-        return FinanceEnvironment(self.database, self.suite.settings)
+        if not hasattr(self, "_pool"):
+            self._pool = EnvironmentPool(self.database, self.suite.settings)
+        return self._pool()
 
     def context(self, epoch: int) -> dict[str, Any]:
         return {"task_id": self.task.id, "suite_hash": self.suite.content_hash, "epoch": epoch}

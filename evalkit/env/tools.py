@@ -96,11 +96,21 @@ _MISSING_COLUMN = re.compile(r'(?:Referenced column|does not have a column named
 class FinanceEnvironment:
     """The tools over one built database, for one episode."""
 
-    def __init__(self, db: BuiltDatabase, settings: SuiteSettings) -> None:
+    def __init__(
+        self,
+        db: BuiltDatabase,
+        settings: SuiteSettings,
+        *,
+        connection: duckdb.DuckDBPyConnection | None = None,
+        info_cache: dict[str, ToolResult] | None = None,
+    ) -> None:
+        """``connection`` (a cursor of a shared sandboxed connection, see ``EnvironmentPool``) and
+        ``info_cache`` let the episodes of a run share what is expensive to make; by default the environment
+        opens its own read-only connection."""
         self.db = db
         self.catalog = db.catalog
         self.settings = settings
-        self._con: duckdb.DuckDBPyConnection | None = open_readonly(db.path)
+        self._con: duckdb.DuckDBPyConnection | None = connection if connection is not None else open_readonly(db.path)
         self._sandbox = SqlSandbox(
             self._con,
             row_cap=settings.row_cap,
@@ -114,7 +124,7 @@ class FinanceEnvironment:
         self._company_keys = {
             k: c for c in self.catalog.companies for k in (c.id, c.name, c.ticker) if k
         }  # for suggestions
-        self._info: dict[str, ToolResult] = {}
+        self._info: dict[str, ToolResult] = info_cache if info_cache is not None else {}
         self._handlers = {
             "get_table_names": self._get_table_names,
             "get_table_info": self._get_table_info,
@@ -305,3 +315,26 @@ class FinanceEnvironment:
         except CalculatorError as e:
             return ToolResult(False, f"Error: {e}", "calc_error", {"expression": expression})
         return ToolResult(True, format_number(value), data={"value": value})
+
+
+class EnvironmentPool:
+    """Makes the environments of a run's episodes from one shared read-only connection.
+
+    Opening a DuckDB file costs tens of milliseconds; a cursor of an open connection costs a fraction of
+    one, and table descriptions are computed once for the run. Each environment still has its own cursor,
+    so a time-limit interrupt stops only its own query. The shared connection has the same sandbox settings
+    (read-only, no external access, configuration locked) as a private one.
+    """
+
+    def __init__(self, db: BuiltDatabase, settings: SuiteSettings) -> None:
+        self.db = db
+        self.settings = settings
+        # One thread: agents' queries are small, and DuckDB's task scheduling costs more than it saves there.
+        self._con = open_readonly(db.path, threads=1)
+        self._info: dict[str, ToolResult] = {}
+
+    def __call__(self) -> FinanceEnvironment:
+        return FinanceEnvironment(self.db, self.settings, connection=self._con.cursor(), info_cache=self._info)
+
+    def close(self) -> None:
+        self._con.close()

@@ -96,4 +96,6 @@ class ScriptedProvider(CustomLLM):
             prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
         )
         model_response.model = model
+        # The scripted agents are free: saying so spares litellm pricing the reply (twice) on every call.
+        model_response._hidden_params["response_cost"] = 0.0
         return model_response

@@ -191,7 +191,7 @@ class RunSession:
 
     def execute(self, *, progress: Progress | None = None, keep_samples: bool = False) -> RunResult:
         from evalkit.env.database import build_database
-        from evalkit.env.tools import TOOL_SCHEMAS, FinanceEnvironment
+        from evalkit.env.tools import TOOL_SCHEMAS, EnvironmentPool
         from evalkit.models import scripts
         from evalkit.runner.cache import ResponseCache
         from evalkit.runner.client import CostMeter
@@ -218,6 +218,7 @@ class RunSession:
             )
 
         interrupted = False
+        environments = EnvironmentPool(database, settings)
         with TraceStore.open(self.store_path, write=True) as store:
             done = store.finished_sample_ids(self.run.run_id)
             keys = sample_keys(tasks, self.models, int(opts.get("epochs", 1)))
@@ -226,7 +227,7 @@ class RunSession:
                 run_id=self.run.run_id,
                 suite=self.suite,
                 models=self.models,
-                make_env=lambda: FinanceEnvironment(database, settings),
+                make_env=environments,
                 sink=store,
                 settings_for=settings_for,
                 seed=int(opts.get("seed", 0)),
@@ -246,6 +247,7 @@ class RunSession:
                 interrupted = True
                 outcome = scheduler.partial_result()
             finally:
+                environments.close()
                 if cache is not None:
                     cache.close()
             finished = not interrupted and not outcome.stopped_by_budget and outcome.infra_errors == 0
