@@ -17,8 +17,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/evalkit run finance-single --model scripted/disciplined --model scripted/reckless --store $(DEMO_STORE) --name demo-single --no-progress
-	$(BIN)/evalkit run finance-multi --model scripted/disciplined --model scripted/reckless --store $(DEMO_STORE) --name demo-multi --no-progress
+	$(BIN)/evalkit run finance-single --model scripted/disciplined --model scripted/reckless --store $(DEMO_STORE) --name demo-single --no-progress --rubric tool-discipline --rubric answer
+	$(BIN)/evalkit run finance-multi --model scripted/disciplined --model scripted/reckless --store $(DEMO_STORE) --name demo-multi --no-progress --rubric tool-discipline --rubric answer
 	$(BIN)/evalkit runs --store $(DEMO_STORE)
 
 test: $(STAMP)

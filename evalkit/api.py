@@ -58,11 +58,15 @@ def run_suite(
     sample_timeout_s: float | None = 900.0,
     max_attempts: int = 5,
     keep_samples: bool = False,
+    rubrics: Sequence[str] = (),
+    judge: str | None = None,
 ) -> RunResult:
     """Run a suite's tasks × models × epochs and record every step in the store.
 
     Running the same command again resumes the last unfinished run with the same suite, models and
     options (only samples not yet finished are run); ``resume`` names a run to resume explicitly.
+    With ``rubrics`` every finished sample is scored as it is written; judge criteria are then graded by
+    ``judge`` (a model) once the run is done, or recorded as skipped without one.
     """
     from evalkit.runner.session import RunSession
 
@@ -91,12 +95,37 @@ def run_suite(
             "use_cache": use_cache,
             "max_cost": max_cost,
             "call_timeout_s": call_timeout_s,
+            "rubrics": [str(r) for r in rubrics],
             "sample_timeout_s": sample_timeout_s,
             "max_attempts": max_attempts,
         }
         options["fingerprint"] = fingerprint(spec, resolved, options)
         session = RunSession.start(store_path, spec, resolved, options, name=name, git_commit=git_commit())
-    return session.execute(progress=progress, keep_samples=keep_samples)
+    if rubrics:
+        from evalkit.spec.rubric import load_rubric
+
+        for ref in rubrics:
+            load_rubric(ref)  # a bad rubric fails before any model is called
+    result = session.execute(progress=progress, keep_samples=keep_samples)
+    refs = result.run.options.get("rubrics") or []
+    if refs:
+        from dataclasses import replace
+
+        from evalkit.scoring.service import score_run, stored_result
+
+        has_judge = judge is not None or (config.judge is not None)
+        if has_judge and _has_judge_criteria(refs):
+            scored = score_run(store_path, result.run.run_id, refs, judge_model=judge, config=config)
+        else:
+            scored = stored_result(store_path, result.run.run_id, refs)
+        result = replace(result, score=scored)
+    return result
+
+
+def _has_judge_criteria(refs: Sequence[str]) -> bool:
+    from evalkit.spec.rubric import load_rubric
+
+    return any(c.judge is not None for ref in refs for c in load_rubric(ref).criteria)
 
 
 def list_runs(store: str | Path | None = None) -> list[RunSummary]:

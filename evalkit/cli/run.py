@@ -44,6 +44,10 @@ def run_command(
     timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per model call (retried)."),
     sample_timeout: float = typer.Option(900.0, "--sample-timeout", help="Seconds allowed per sample."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+    rubric: list[str] = typer.Option(
+        None, "--rubric", "-r", help="Score samples as they finish with this rubric (name or YAML file). Repeatable."
+    ),
+    judge: str = typer.Option(None, "--judge", help="Model that grades the rubrics' judge criteria after the run."),
 ) -> None:
     """Run SUITE with each --model; tasks × models × epochs run concurrently and every step is recorded."""
     from evalkit.api import run_suite
@@ -72,8 +76,14 @@ def run_command(
         progress=bar,
         call_timeout_s=timeout,
         sample_timeout_s=sample_timeout,
+        rubrics=rubric or (),
+        judge=judge,
     )
     print_summary(result)
+    if result.score is not None:
+        from evalkit.cli.score import print_result
+
+        print_result(result.score)
 
 
 def _progress_bar() -> RichProgress:

@@ -21,11 +21,13 @@ from evalkit.runner.cache import ResponseCache
 from evalkit.runner.client import CostMeter, EpisodeModel, RetryLog
 from evalkit.runner.loop import Environment, Episode, EpisodeSettings
 from evalkit.spec.suite import SuiteSpec, TaskSpec
-from evalkit.trace.types import ModelConfig, Sample, SampleKey
+from evalkit.trace.types import ModelConfig, Sample, SampleKey, Score
 
 
 class SampleSink(Protocol):
     def write_samples(self, samples: Sequence[Sample]) -> None: ...
+
+    def write_scores(self, scores: Sequence[Score]) -> None: ...
 
 
 class Progress(Protocol):
@@ -72,6 +74,8 @@ class Scheduler:
     flush_every_s: float = 1.0
     flush_batch: int = 64
     keep_samples: bool = False
+    scorer: Callable[[Sequence[Sample]], list[Score]] | None = None
+    """Scores each batch of finished samples as it is written (rubric checks; judges run after the run)."""
 
     def __post_init__(self) -> None:
         self._buffer: list[Sample] = []
@@ -161,6 +165,8 @@ class Scheduler:
     def _flush(self) -> None:
         if self._buffer:
             self.sink.write_samples(self._buffer)
+            if self.scorer is not None:
+                self.sink.write_scores(self.scorer([s for s in self._buffer if s.status == "ok"]))
             self._result.written += len(self._buffer)
             self._buffer = []
         self._last_flush = time.monotonic()

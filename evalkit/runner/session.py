@@ -9,18 +9,22 @@ import hashlib
 import json
 import secrets
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalkit import __version__
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.runner.loop import EpisodeSettings
 from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, sample_keys
 from evalkit.spec.suite import SuiteSpec, TaskSpec
-from evalkit.trace.types import ModelConfig, RunRecord, Sample
+from evalkit.trace.types import ModelConfig, RunRecord, Sample, Score
+
+if TYPE_CHECKING:
+    from evalkit.env.catalog import Catalog
+    from evalkit.scoring.service import ScoreResult
 
 
 class RunInterrupted(EvalkitError):
@@ -56,6 +60,8 @@ class RunResult:
     stopped_by_budget: bool = False
     interrupted: bool = False
     samples: tuple[Sample, ...] = field(default_factory=tuple)
+    score: ScoreResult | None = None
+    """Rubric results when the run was scored (``--rubric``)."""
 
 
 def select_tasks(suite: SuiteSpec, tasks: str | None, limit: int | None) -> list[TaskSpec]:
@@ -217,6 +223,7 @@ class RunSession:
                 validators=validators,
             )
 
+        scorer = _scorer(opts.get("rubrics") or [], tasks, database.catalog)
         interrupted = False
         environments = EnvironmentPool(database, settings)
         with TraceStore.open(self.store_path, write=True) as store:
@@ -240,6 +247,7 @@ class RunSession:
                 },
                 keep_samples=keep_samples,
                 progress=progress if progress is not None else NoProgress(),
+                scorer=scorer,
             )
             try:
                 outcome = asyncio.run(scheduler.run(pending, already_done=len(keys) - len(pending)))
@@ -271,6 +279,24 @@ class RunSession:
                 f"Resume with: evalkit run --resume {run.run_id}"
             )
         return result
+
+
+def _scorer(
+    rubric_refs: Sequence[str], tasks: Sequence[TaskSpec], catalog: Catalog
+) -> Callable[[Sequence[Sample]], list[Score]] | None:
+    """The rubric checks to run on each batch of finished samples (judge criteria are left to ``score``)."""
+    if not rubric_refs:
+        return None
+    from evalkit.scoring.engine import RubricEngine
+    from evalkit.spec.rubric import load_rubric
+
+    by_id = {t.id: t for t in tasks}
+    engines = [RubricEngine(load_rubric(ref), tasks=by_id, catalog=catalog) for ref in rubric_refs]
+
+    def score(samples: Sequence[Sample]) -> list[Score]:
+        return [score for engine in engines for score in engine.score_samples(samples)]
+
+    return score
 
 
 def _unfinished_twin(store: Any, fp: str) -> RunRecord | None:

@@ -296,6 +296,28 @@ def _score(
     )
 
 
+def stored_result(store_path: str | Path, run_ref: str, rubric_ref: RubricRefs) -> ScoreResult:
+    """The scores already in the store for a run and rubrics (as written while the run went), summarised."""
+    from evalkit.trace.store import TraceStore
+
+    rubrics = _rubric_list(rubric_ref)
+    path = Path(store_path)
+    with TraceStore.open(path, write=False) as st:
+        run = st.resolve_run(run_ref)
+        keys = {(r.name, r.key) for r in rubrics}
+        scores = [s for s in st.scores(run.run_id) if (s.rubric, s.rubric_version) in keys]
+        samples = len({s.sample_id for s in scores})
+    return ScoreResult(
+        run=run,
+        store=path,
+        rubrics=tuple((r.name, r.key) for r in rubrics),
+        samples=samples,
+        criteria=summarise(rubrics, scores),
+        scores=tuple(scores),
+        suite=run.suite_path,
+    )
+
+
 def summarise(rubrics: Sequence[RubricSpec], scores: Sequence[Score]) -> tuple[CriterionSummary, ...]:
     """One summary per rubric criterion, in rubric order."""
     out = []

@@ -1,0 +1,73 @@
+"""`evalkit run --rubric` scores samples as they are written; the scores equal a later re-score."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import evalkit
+from evalkit.scoring.service import score_run
+from evalkit.trace.store import TraceStore
+
+
+def test_run_scores_as_it_goes_and_matches_a_rescore(mini_suite: Path, store: Path) -> None:
+    result = evalkit.run_suite(
+        mini_suite, ["scripted/disciplined", "scripted/reckless"], store=store, rubrics=["tool-discipline", "answer"]
+    )
+    assert result.score is not None
+    by_id = {c.criterion: c for c in result.score.criteria}
+    assert by_id["answer_correct"].passed == 4 and by_id["answer_correct"].failed == 4
+    assert by_id["discovered_tables"].passed == 4 and by_id["discovered_tables"].failed == 4
+    with TraceStore.open(store, write=False) as st:
+        during = {(s.sample_id, s.rubric, s.criterion): (s.verdict, s.evidence) for s in st.scores(result.run.run_id)}
+    n_criteria = len(result.score.criteria)
+    assert len(during) == 8 * n_criteria  # every sample, every criterion of both rubrics
+    rescored = score_run(store, result.run.run_id, ["tool-discipline", "answer"])
+    again = {(s.sample_id, s.rubric, s.criterion): (s.verdict, s.evidence) for s in rescored.scores}
+    assert again == during
+
+
+def test_cli_run_with_rubric_prints_the_criteria(mini_suite: Path, store: Path) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evalkit.cli",
+            "run",
+            str(mini_suite),
+            "-m",
+            "scripted/reckless",
+            "--store",
+            str(store),
+            "--no-progress",
+            "--rubric",
+            "tool-discipline",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "150"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "rubric tool-discipline" in out.stdout and "no_unfounded_answer" in out.stdout
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evalkit.cli",
+            "run",
+            str(mini_suite),
+            "-m",
+            "scripted/reckless",
+            "--store",
+            str(store),
+            "--rubric",
+            "no-such-rubric",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and "no-such-rubric" in bad.stderr
