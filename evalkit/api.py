@@ -18,7 +18,7 @@ from evalkit.runner.session import ModelSummary, RunResult, fingerprint, git_com
 from evalkit.spec.config import ProjectConfig, load_config, resolve_model
 from evalkit.spec.loader import load_suite
 from evalkit.spec.suite import SuiteSpec
-from evalkit.trace.types import ModelConfig, RunRecord, Sample, SampleKey
+from evalkit.trace.types import ModelConfig, RunRecord, Sample, SampleKey, Score
 
 if TYPE_CHECKING:
     from evalkit.trace.store import RunSummary
@@ -152,6 +152,15 @@ def get_samples(
         return record, st.samples(record.run_id, task_id=task_id, model=model, with_events=with_events)
 
 
+def get_scores(store: str | Path | None, run: str, *, rubric: str | None = None) -> tuple[RunRecord, list[Score]]:
+    """A run's stored rubric scores (every rubric and version, or one rubric's)."""
+    from evalkit.trace.store import TraceStore
+
+    with TraceStore.open(Path(store) if store else default_store(load_config()), write=False) as st:
+        record = st.resolve_run(run)
+        return record, st.scores(record.run_id, rubric=rubric)
+
+
 def export_run(store: str | Path | None, run: str, output: str | Path) -> tuple[Path, RunRecord]:
     """Write a run's traces and scores to a portable JSON Lines file (gzip when it ends in .gz)."""
     from evalkit.trace import portable
@@ -179,6 +188,7 @@ __all__ = [
     "default_store",
     "export_run",
     "get_samples",
+    "get_scores",
     "import_run",
     "list_runs",
     "run_suite",

@@ -11,7 +11,7 @@ import typer
 from evalkit.cli.state import console, store_path
 
 if TYPE_CHECKING:
-    from evalkit.trace.types import Event, Sample
+    from evalkit.trace.types import Event, Sample, Score
 
 STORE_OPTION = typer.Option(None, "--store", help="Trace store file [default: $EVALKIT_STORE or runs/evalkit.duckdb]")
 
@@ -75,8 +75,12 @@ def show_command(
         from evalkit.errors import ConfigError
 
         raise ConfigError(f"run {record.run_id} has no sample of task {task!r}")
+    from evalkit.api import get_scores
+
+    _, scores = get_scores(store_path(store), record.run_id)
     for s in samples:
         render_sample(s, full=full)
+        render_verdicts([v for v in scores if v.sample_id == s.sample_id])
 
 
 def _sample_table(samples: list[Sample]) -> None:
@@ -125,6 +129,30 @@ def render_sample(s: Sample, *, full: bool = False) -> None:
     if s.error:
         body += f"\n[red]{escape(s.error)}[/]"
     out.print(Panel(body, title="result", expand=False))
+
+
+def render_verdicts(scores: list[Score]) -> None:
+    """The rubric verdicts of one sample, newest rubric version first, with the events that decided them."""
+    if not scores:
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    latest: dict[str, str] = {}
+    for v in scores:
+        latest.setdefault(v.rubric, v.rubric_version)
+    colour = {"pass": "green", "fail": "red", "error": "red", "value": "yellow"}
+    table = Table(show_edge=False, pad_edge=False, title="verdicts", title_justify="left")
+    for col in ("rubric", "criterion", "verdict", "evidence", "reason"):
+        table.add_column(col, overflow="fold")
+    for v in scores:
+        if v.rubric_version != latest[v.rubric]:
+            continue
+        shown = v.verdict if v.value is None or v.verdict in ("pass", "fail") else f"{v.value:.2f}"
+        style = colour.get(v.verdict, "dim")
+        evidence = ", ".join(f"[{n}]" for n in v.evidence)
+        table.add_row(v.rubric, v.criterion, f"[{style}]{shown}[/]", escape(evidence), escape(v.reason))
+    console().print(table)
 
 
 def _render_event(e: Event, *, full: bool) -> Any:

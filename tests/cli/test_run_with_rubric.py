@@ -71,3 +71,18 @@ def test_cli_run_with_rubric_prints_the_criteria(mini_suite: Path, store: Path) 
         timeout=300,
     )
     assert bad.returncode == 2 and "no-such-rubric" in bad.stderr
+
+
+def test_show_lists_the_verdicts_with_their_evidence(mini_suite: Path, store: Path) -> None:
+    evalkit.run_suite(mini_suite, ["scripted/reckless"], tasks="t1", store=store, rubrics=["tool-discipline"])
+    out = subprocess.run(
+        [sys.executable, "-m", "evalkit.cli", "show", "latest", "t1", "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert "verdicts" in out.stdout
+    line = next(ln for ln in out.stdout.splitlines() if "no_repeated_calls" in ln)
+    assert "fail" in line and "[3], [5]" in line  # the first failing query and its identical repeat
