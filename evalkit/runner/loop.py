@@ -234,5 +234,7 @@ def expected_text(task: TaskSpec) -> str:
     if a.kind == "template":
         return ", ".join(f"{b.name}={b.value:g}" for b in a.blanks)
     if isinstance(a.value, float):
+        if a.unit in ("%", "x"):
+            return f"{a.value:g}{a.unit}"
         return f"{a.value:g} {a.unit}" if a.unit else f"{a.value:g}"
     return str(a.value)
