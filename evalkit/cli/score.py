@@ -66,6 +66,23 @@ def score_command(
     print_result(result)
 
 
+def _models(result: ScoreResult) -> list[str]:
+    """The models whose samples were scored (a sample id is ``task|model|epoch``)."""
+    return sorted({s.sample_id.split("|")[1] for s in result.scores if s.sample_id.count("|") >= 2})
+
+
+def _rates_by_model(result: ScoreResult, rubric: str, version: str) -> dict[tuple[str, str], str]:
+    """(criterion, model) → that model's pass rate on the criterion (the mean value for value criteria)."""
+    tally: dict[tuple[str, str], list[float]] = {}
+    for s in result.scores:
+        if s.rubric == rubric and s.rubric_version == version and s.verdict in ("pass", "fail", "value"):
+            key = (s.criterion, s.sample_id.split("|")[1])
+            tally.setdefault(key, []).append(
+                1.0 if s.verdict == "pass" else 0.0 if s.verdict == "fail" else s.value or 0.0
+            )
+    return {k: f"{sum(v) / len(v):.0%}" for k, v in tally.items()}
+
+
 def _rate(c: CriterionSummary) -> str:
     if c.pass_rate is not None:
         return f"{c.pass_rate:.0%}"
@@ -101,12 +118,17 @@ def print_result(result: ScoreResult) -> None:
         )
         for col in ("criterion", "category", "severity"):
             table.add_column(col, no_wrap=True)
+        models = _models(result)
         for col in ("rate", "pass", "fail", "value", "na", "skip", "err"):
             table.add_column(col, justify="right", no_wrap=True)
+        for model in models if len(models) > 1 else ():
+            table.add_column(escape(model), justify="right", no_wrap=True)
+        per_model = _rates_by_model(result, name, version) if len(models) > 1 else {}
         for c in mine:
             counts = (c.passed, c.failed, c.value, c.na, c.skipped, c.error)
             label = escape(c.criterion) + ("*" if c.kind == "judge" else "")
-            table.add_row(label, c.category, c.severity, _rate(c), *(str(n) for n in counts))
+            by_model = [per_model.get((c.criterion, m), "—") for m in models] if per_model else []
+            table.add_row(label, c.category, c.severity, _rate(c), *(str(n) for n in counts), *by_model)
         out.print(table)
         if any(c.kind == "judge" for c in mine):
             skipped = any(c.kind == "judge" and c.skipped for c in mine)

@@ -21,9 +21,15 @@ STATE = CliState()
 
 @cache
 def console() -> Console:
+    """stdout. Written to a file or a CI log (not a terminal, no COLUMNS), tables get 160 columns rather than
+    rich's 80, so the columns of a summary are not cut."""
+    import os
+    import sys
+
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 160
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 @cache

@@ -18,6 +18,12 @@ def test_run_scores_as_it_goes_and_matches_a_rescore(mini_suite: Path, store: Pa
     )
     assert result.score is not None
     by_id = {c.criterion: c for c in result.score.criteria}
+    from evalkit.cli.score import _rates_by_model
+
+    name, version = result.score.rubrics[0]
+    rates = _rates_by_model(result.score, name, version)
+    assert rates[("discovered_tables", "scripted/disciplined")] == "100%"
+    assert rates[("discovered_tables", "scripted/reckless")] == "0%"
     assert by_id["answer_correct"].passed == 4 and by_id["answer_correct"].failed == 4
     assert by_id["discovered_tables"].passed == 4 and by_id["discovered_tables"].failed == 4
     with TraceStore.open(store, write=False) as st:
