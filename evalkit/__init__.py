@@ -24,10 +24,13 @@ __all__ = [
     "__version__",
     "export_run",
     "get_samples",
+    "get_scores",
     "import_run",
     "list_runs",
     "load_suite",
     "run_suite",
+    "score_run",
+    "score_traces",
 ]
 
 _LAZY = {
@@ -36,6 +39,9 @@ _LAZY = {
     "get_samples": "evalkit.api",
     "export_run": "evalkit.api",
     "import_run": "evalkit.api",
+    "get_scores": "evalkit.api",
+    "score_run": "evalkit.api",
+    "score_traces": "evalkit.api",
     "RunResult": "evalkit.api",
     "load_suite": "evalkit.spec.loader",
     "SuiteSpec": "evalkit.spec.suite",
@@ -45,7 +51,17 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from evalkit.api import RunResult, export_run, get_samples, import_run, list_runs, run_suite
+    from evalkit.api import (
+        RunResult,
+        export_run,
+        get_samples,
+        get_scores,
+        import_run,
+        list_runs,
+        run_suite,
+        score_run,
+        score_traces,
+    )
     from evalkit.errors import EvalkitError
     from evalkit.spec.loader import load_suite
     from evalkit.spec.suite import SuiteSpec

@@ -7,33 +7,21 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError
 from evalkit.runner.scheduler import Progress
 from evalkit.runner.session import ModelSummary, RunResult, fingerprint, git_commit, select_tasks, summarise
-from evalkit.spec.config import ProjectConfig, load_config, resolve_model
+from evalkit.spec.config import DEFAULT_STORE, ProjectConfig, default_store, load_config, resolve_model
 from evalkit.spec.loader import load_suite
 from evalkit.spec.suite import SuiteSpec
 from evalkit.trace.types import ModelConfig, RunRecord, Sample, SampleKey, Score
 
 if TYPE_CHECKING:
+    from evalkit.scoring.service import ScoreResult
     from evalkit.trace.store import RunSummary
-
-DEFAULT_STORE = Path("runs") / "evalkit.duckdb"
-
-
-def default_store(config: ProjectConfig | None = None) -> Path:
-    """``$EVALKIT_STORE``, else the config file's ``store``, else ``runs/evalkit.duckdb``."""
-    env = os.environ.get("EVALKIT_STORE")
-    if env:
-        return Path(env)
-    if config is not None and config.store:
-        return Path(config.store)
-    return DEFAULT_STORE
 
 
 def run_suite(
@@ -128,11 +116,15 @@ def _has_judge_criteria(refs: Sequence[str]) -> bool:
     return any(c.judge is not None for ref in refs for c in load_rubric(ref).criteria)
 
 
+def _store(store: str | Path | None) -> Path:
+    return Path(store) if store else default_store(load_config())
+
+
 def list_runs(store: str | Path | None = None) -> list[RunSummary]:
     """Runs in the store, newest first."""
     from evalkit.trace.store import TraceStore
 
-    with TraceStore.open(Path(store) if store else default_store(load_config()), write=False) as st:
+    with TraceStore.open(_store(store), write=False) as st:
         return st.list_runs()
 
 
@@ -147,7 +139,7 @@ def get_samples(
     """A run (by id, unique prefix, name or ``latest``) and its samples, optionally with their events."""
     from evalkit.trace.store import TraceStore
 
-    with TraceStore.open(Path(store) if store else default_store(load_config()), write=False) as st:
+    with TraceStore.open(_store(store), write=False) as st:
         record = st.resolve_run(run)
         return record, st.samples(record.run_id, task_id=task_id, model=model, with_events=with_events)
 
@@ -156,7 +148,7 @@ def get_scores(store: str | Path | None, run: str, *, rubric: str | None = None)
     """A run's stored rubric scores (every rubric and version, or one rubric's)."""
     from evalkit.trace.store import TraceStore
 
-    with TraceStore.open(Path(store) if store else default_store(load_config()), write=False) as st:
+    with TraceStore.open(_store(store), write=False) as st:
         record = st.resolve_run(run)
         return record, st.scores(record.run_id, rubric=rubric)
 
@@ -166,7 +158,7 @@ def export_run(store: str | Path | None, run: str, output: str | Path) -> tuple[
     from evalkit.trace import portable
     from evalkit.trace.store import TraceStore
 
-    with TraceStore.open(Path(store) if store else default_store(load_config()), write=False) as st:
+    with TraceStore.open(_store(store), write=False) as st:
         record = st.resolve_run(run)
         return portable.export_run(st, record.run_id, Path(output)), record
 
@@ -176,8 +168,24 @@ def import_run(store: str | Path | None, file: str | Path, *, replace: bool = Fa
     from evalkit.trace import portable
     from evalkit.trace.store import TraceStore
 
-    with TraceStore.open(Path(store) if store else default_store(load_config()), write=True) as st:
+    with TraceStore.open(_store(store), write=True) as st:
         return portable.import_run(st, Path(file), replace=replace)
+
+
+def score_run(store: str | Path | None, run: str, rubrics: Sequence[str | Path], **kwargs: Any) -> ScoreResult:
+    """Score a stored run against rubrics without calling the agent's model (see ``evalkit.scoring.service``)."""
+    from evalkit.scoring import service
+
+    return service.score_run(store, run, rubrics, **kwargs)
+
+
+def score_traces(traces: str | Path, rubrics: Sequence[str | Path], **kwargs: Any) -> ScoreResult:
+    """Import episodes recorded elsewhere (OpenAI-style message lists, JSONL) and score them."""
+    from evalkit.scoring import service
+
+    kwargs.setdefault("suite", None)
+    kwargs.setdefault("store_path", None)
+    return service.score_traces(traces, rubrics, **kwargs)
 
 
 __all__ = [
@@ -192,6 +200,8 @@ __all__ = [
     "import_run",
     "list_runs",
     "run_suite",
+    "score_run",
+    "score_traces",
     "select_tasks",
     "summarise",
 ]

@@ -95,8 +95,7 @@ def score_run(
     use_cache: bool = True,
 ) -> ScoreResult:
     """Score the run ``run_ref`` (id, prefix, name or ``latest``) against one or more rubrics."""
-    from evalkit.api import default_store
-    from evalkit.spec.config import load_config
+    from evalkit.spec.config import default_store, load_config
     from evalkit.trace.store import TraceStore
 
     config = config if config is not None else load_config()
@@ -124,9 +123,8 @@ def score_traces(
     """Import an OpenAI-format JSONL trace file (see ``evalkit.trace.external``) as a new finished run in
     the store, then score it. ``model_name`` names the agent when the lines do not (or overrides them)."""
     from evalkit import __version__
-    from evalkit.api import default_store
     from evalkit.runner.session import new_run_id
-    from evalkit.spec.config import load_config
+    from evalkit.spec.config import default_store, load_config
     from evalkit.spec.loader import load_suite
     from evalkit.trace.external import read_external_traces
     from evalkit.trace.store import TraceStore

@@ -26,6 +26,7 @@ from evalkit.spec.yamlfile import load_yaml, validate
 from evalkit.trace.types import ModelConfig
 
 CONFIG_FILE = "evalkit.yaml"
+DEFAULT_STORE = Path("runs") / "evalkit.duckdb"
 SCRIPTED_AGENTS = ("scripted/disciplined", "scripted/reckless", "scripted/noisy")
 
 
@@ -93,3 +94,13 @@ def resolve_model(ref: str, config: ProjectConfig, *, api_base: str | None = Non
             f"from {CONFIG_FILE} (aliases: {known})"
         )
     return ModelConfig(name=ref, model=ref, api_base=api_base)
+
+
+def default_store(config: ProjectConfig | None = None) -> Path:
+    """``$EVALKIT_STORE``, else the config file's ``store``, else ``runs/evalkit.duckdb``."""
+    env = os.environ.get("EVALKIT_STORE")
+    if env:
+        return Path(env)
+    if config is not None and config.store:
+        return Path(config.store)
+    return DEFAULT_STORE
