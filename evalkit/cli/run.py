@@ -23,7 +23,8 @@ def run_command(
         "--model",
         "-m",
         help="A litellm model string (openai/gpt-4.1-mini, hosted_vllm/..., ollama_chat/...), an alias from "
-        "evalkit.yaml, or an offline agent: scripted/disciplined, scripted/reckless, scripted/noisy[@p]. Repeatable.",
+        "evalkit.yaml, or an offline agent: scripted/disciplined, scripted/reckless, scripted/noisy or "
+        "scripted/noisy@P (P: the chance of behaving well). Repeatable.",
     ),
     epochs: int = typer.Option(1, "--epochs", "-k", help="Times each task is run per model."),
     limit: int = typer.Option(None, "--limit", "-n", help="Run only the first N (selected) tasks."),
@@ -32,7 +33,7 @@ def run_command(
     max_turns: int = typer.Option(None, "--max-turns", help="Override the suite's maximum model turns per sample."),
     seed: int = typer.Option(0, "--seed", help="Seed sent to the model and used by the scripted agents."),
     store: Path = typer.Option(
-        None, "--store", help="Trace store file [default: $EVALKIT_STORE or runs/evalkit.duckdb]"
+        None, "--store", help="Trace store file (default: $EVALKIT_STORE, else runs/evalkit.duckdb)"
     ),
     name: str = typer.Option(None, "--name", help="A name for the run (usable wherever a RUN is expected)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model replies."),

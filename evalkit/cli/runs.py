@@ -13,7 +13,9 @@ from evalkit.cli.state import console, store_path
 if TYPE_CHECKING:
     from evalkit.trace.types import Event, Sample, Score
 
-STORE_OPTION = typer.Option(None, "--store", help="Trace store file [default: $EVALKIT_STORE or runs/evalkit.duckdb]")
+STORE_OPTION = typer.Option(
+    None, "--store", help="Trace store file (default: $EVALKIT_STORE, else runs/evalkit.duckdb)"
+)
 
 
 def runs_command(

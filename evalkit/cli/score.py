@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def score_command(
-    run: str = typer.Argument(None, help="Run id, unique prefix, name, or 'latest' [default: latest]."),
+    run: str = typer.Argument(None, help="Run id, unique prefix, name, or 'latest' (the default)."),
     rubric: list[str] = typer.Option(
         None, "--rubric", "-r", help="A rubric file or the name of one in ./rubrics. Repeatable."
     ),
@@ -25,7 +25,7 @@ def score_command(
         "name their own [default: judge: in evalkit.yaml]. Without one, judge criteria are skipped.",
     ),
     suite: str = typer.Option(
-        None, "--suite", help="Suite whose tasks and catalog to score against [default: the run's suite]."
+        None, "--suite", help="Suite whose tasks and catalog to score against (default: the run's suite)."
     ),
     traces: Path = typer.Option(
         None, "--traces", help="Score traces recorded elsewhere: a JSONL file of OpenAI chat messages per episode."
@@ -34,7 +34,7 @@ def score_command(
     name: str = typer.Option(None, "--name", help="With --traces: a name for the imported run."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached judge replies."),
     store: Path = typer.Option(
-        None, "--store", help="Trace store file [default: $EVALKIT_STORE or runs/evalkit.duckdb]"
+        None, "--store", help="Trace store file (default: $EVALKIT_STORE, else runs/evalkit.duckdb)"
     ),
 ) -> None:
     """Score a stored RUN against rubrics without calling the agent's model, or --traces FILE (imported as a
