@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -89,6 +90,12 @@ class Scheduler:
         for key in pending:
             by_model.setdefault(key.model, []).append(key)
         self.progress.start(len(pending) + already_done, already_done)
+        # litellm runs part of every call on the loop's default executor; its default size (cores + 4)
+        # would make samples beyond it queue for a thread even when the provider is idle.
+        in_flight = sum(min(m.concurrency or self.concurrency, len(by_model.get(m.name, ()))) for m in self.models)
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=max(4, in_flight + 4), thread_name_prefix="evalkit-model")
+        )
         workers = []
         try:
             for config in self.models:
