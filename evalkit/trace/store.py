@@ -38,12 +38,6 @@ _SAMPLE_PLAIN = tuple(name for name in _SAMPLE_FIELDS if name != "metadata")
 _SAMPLE_COLS = ", ".join(_SAMPLE_FIELDS)
 _SCORE_FIELDS = tuple(f.name for f in fields(Score))
 assert _SCORE_FIELDS[-2:] == ("evidence", "detail"), "write_scores encodes the last two fields as JSON"
-_EVENT_NULLABLE = tuple(f.name for f in fields(Event) if f.default is None and f.name != "usage")
-_EVENT_OTHER = tuple(
-    (f.name, f.default)
-    for f in fields(Event)
-    if f.default is not None and f.name not in ("seq", "kind", "turn", "usage", "tool_calls", "cached")
-)
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
 """``types.dumps`` with the encoder built once (``json.dumps`` with options builds one per call)."""
 
@@ -108,28 +102,8 @@ def scrub_secrets(value: Any) -> Any:
 
 
 def event_payload(event: Event) -> dict[str, Any]:
-    """``Event.to_dict()`` plus the falsy non-default values it drops (``ok=False``, a cost or latency of
-    0.0), so that ``Event.from_dict(event_payload(e)) == e``. Built by hand: ``asdict`` is the slowest step
-    of a batch write."""
-    d: dict[str, Any] = {"seq": event.seq, "kind": event.kind, "turn": event.turn}
-    for name in _EVENT_NULLABLE:
-        v = getattr(event, name)
-        if v is not None:
-            d[name] = v
-    if event.tool_calls:
-        d["tool_calls"] = [
-            {"id": c.id, "name": c.name, "arguments": c.arguments, "raw_arguments": c.raw_arguments}
-            for c in event.tool_calls
-        ]
-    if event.usage is not None:
-        d["usage"] = {"prompt_tokens": event.usage.prompt_tokens, "completion_tokens": event.usage.completion_tokens}
-    if event.cached:
-        d["cached"] = True
-    for name, default in _EVENT_OTHER:  # fields added to Event later, compared generically
-        v = getattr(event, name)
-        if not (v is default or (type(v) is type(default) and v == default)):
-            d[name] = v
-    return d
+    """What the events table's ``payload`` column holds: ``Event.to_dict()``."""
+    return event.to_dict()
 
 
 def _event_row(run_id: str, sample_id: str, e: Event) -> tuple[Any, ...]:
