@@ -317,14 +317,21 @@ def stored_result(store_path: str | Path, run_ref: str, rubric_ref: RubricRefs) 
 
 
 def summarise(rubrics: Sequence[RubricSpec], scores: Sequence[Score]) -> tuple[CriterionSummary, ...]:
-    """One summary per rubric criterion, in rubric order."""
+    """One summary per rubric criterion, in rubric order (one pass over the scores)."""
+    counts: dict[tuple[str, str, str], dict[str, int]] = {}
+    values: dict[tuple[str, str, str], list[float]] = {}
+    for s in scores:
+        key = (s.rubric, s.rubric_version, s.criterion)
+        tally = counts.setdefault(key, {})
+        tally[s.verdict] = tally.get(s.verdict, 0) + 1
+        if s.verdict in ("pass", "fail", "value") and s.value is not None:
+            values.setdefault(key, []).append(s.value)
     out = []
     for rubric in rubrics:
-        mine = [s for s in scores if s.rubric == rubric.name and s.rubric_version == rubric.key]
         for c in rubric.criteria:
-            got = [s for s in mine if s.criterion == c.id]
-            counts = {k: sum(1 for s in got if s.verdict == k) for k in ("pass", "fail", "value", "na", "skipped")}
-            values = [s.value for s in got if s.verdict in ("pass", "fail", "value") and s.value is not None]
+            key = (rubric.name, rubric.key, c.id)
+            tally = counts.get(key, {})
+            got = values.get(key, [])
             out.append(
                 CriterionSummary(
                     rubric=rubric.name,
@@ -332,13 +339,13 @@ def summarise(rubrics: Sequence[RubricSpec], scores: Sequence[Score]) -> tuple[C
                     category=c.category,
                     severity=c.severity,
                     kind="judge" if c.judge is not None else "check",
-                    passed=counts["pass"],
-                    failed=counts["fail"],
-                    value=counts["value"],
-                    na=counts["na"],
-                    skipped=counts["skipped"],
-                    error=sum(1 for s in got if s.verdict == "error"),
-                    mean_value=sum(values) / len(values) if values else None,
+                    passed=tally.get("pass", 0),
+                    failed=tally.get("fail", 0),
+                    value=tally.get("value", 0),
+                    na=tally.get("na", 0),
+                    skipped=tally.get("skipped", 0),
+                    error=tally.get("error", 0),
+                    mean_value=sum(got) / len(got) if got else None,
                 )
             )
     return tuple(out)
