@@ -12,14 +12,13 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from evalkit.models import textproto
 from evalkit.models.types import ModelCallError, ModelReply
 from evalkit.scoring.answers import check_answer, extract_final_answer
 from evalkit.spec.suite import TaskSpec
-from evalkit.trace.types import Event, Sample, StopReason, ToolCall
+from evalkit.trace.types import Event, Sample, StopReason, ToolCall, utc_now
 
 
 class ToolOutcome(Protocol):
@@ -64,10 +63,6 @@ class EpisodeSettings:
     validators: dict[str, Any] = field(default_factory=dict)
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
 class Episode:
     """State of one episode while it runs; ``run`` drives it and ``sample`` records it."""
 
@@ -83,7 +78,7 @@ class Episode:
         self.final_answer: str | None = None
         self.stop: StopReason = "max_turns"
         self.error: str | None = None
-        self.started = now_iso()
+        self.started = utc_now()
         self._t0 = time.perf_counter()
 
     def _event(self, **kw: Any) -> None:
@@ -221,7 +216,7 @@ class Episode:
             cost_usd=self.cost,
             error=self.error,
             started_at=self.started,
-            finished_at=now_iso(),
+            finished_at=utc_now(),
             events=tuple(self.events),
             metadata={"answer_check": check_reason} if check_reason else {},
         )

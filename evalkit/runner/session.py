@@ -20,7 +20,7 @@ from evalkit.errors import ConfigError, EvalkitError
 from evalkit.runner.loop import EpisodeSettings
 from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, sample_keys
 from evalkit.spec.suite import SuiteSpec, TaskSpec
-from evalkit.trace.types import ModelConfig, RunRecord, Sample, Score
+from evalkit.trace.types import ModelConfig, RunRecord, Sample, Score, utc_now
 
 if TYPE_CHECKING:
     from evalkit.env.catalog import Catalog
@@ -175,7 +175,7 @@ class RunSession:
                 options=options,
                 evalkit_version=__version__,
                 git_commit=git_commit,
-                created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                created_at=utc_now(),
             )
             store.create_run(run)
         return cls(store_path, suite, models, run)
@@ -260,7 +260,7 @@ class RunSession:
                     cache.close()
             finished = not interrupted and not outcome.stopped_by_budget and outcome.infra_errors == 0
             status = "finished" if finished else "interrupted"
-            store.finish_run(self.run.run_id, status, datetime.now(UTC).isoformat(timespec="seconds"))
+            store.finish_run(self.run.run_id, status, utc_now())
             run = store.get_run(self.run.run_id)
             samples = store.samples(run.run_id)
         result = RunResult(

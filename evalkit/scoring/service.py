@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from evalkit.errors import EvalkitError
+from evalkit.trace.types import utc_now
 
 if TYPE_CHECKING:
     from evalkit.env.catalog import Catalog
@@ -137,7 +137,7 @@ def score_traces(
     run_id = new_run_id()
     traces = read_external_traces(Path(traces_file), run_id=run_id, suite=spec, model_name=model_name)
     samples = [t.sample for t in traces]
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    now = utc_now()
     run = RunRecord(
         run_id=run_id,
         name=name,

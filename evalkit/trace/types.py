@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 TRACE_FORMAT_VERSION = 1
@@ -221,6 +222,12 @@ class Score:
         d["evidence"] = tuple(d.get("evidence") or ())
         d["detail"] = dict(d.get("detail") or {})
         return cls(**d)
+
+
+def utc_now() -> str:
+    """The timestamp format of every record: ISO 8601 in UTC to the microsecond, so records made within the
+    same second (two runs of a quick suite) still sort in the order they were made."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def dumps(obj: Any) -> str:
