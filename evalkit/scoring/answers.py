@@ -93,7 +93,7 @@ def parse_numbers(text: str) -> list[ParsedNumber]:
     return out
 
 
-def _candidates(p: ParsedNumber, unit: str | None) -> list[float]:
+def value_candidates(p: ParsedNumber, unit: str | None) -> list[float]:
     """The values the parsed number may stand for, expressed in the expected unit."""
     v = p.value
     if unit == "%":
@@ -128,10 +128,10 @@ def match_number(expected: float, unit: str | None, tolerance: Tolerance, text: 
     if _NEGATIVE_PHRASE.search(text) and first.value > 0:
         flips.append(-1.0)
     for sign in flips:
-        for cand in _candidates(first, unit):
+        for cand in value_candidates(first, unit):
             if tolerance.accepts(expected, sign * cand):
                 return AnswerCheck(True, f"{sign * cand:g} matches {expected:g}", got=sign * cand)
-    got = _candidates(first, unit)[0]
+    got = value_candidates(first, unit)[0]
     return AnswerCheck(False, f"{got:g} does not match {expected:g} {unit or ''}".rstrip(), got=got)
 
 
@@ -215,7 +215,7 @@ def match_template(answer: ExpectedAnswer, text: str) -> AnswerCheck:
         for i, name in enumerate(order):
             b = by_name[name]
             results[name] = i < len(numbers) and any(
-                b.tolerance.accepts(b.value, c) for c in _candidates(numbers[i], b.unit)
+                b.tolerance.accepts(b.value, c) for c in value_candidates(numbers[i], b.unit)
             )
     ok = bool(results) and all(results.values())
     wrong = [k for k, v in results.items() if not v]

@@ -1,0 +1,230 @@
+"""What a report says, as plain data: every renderer (terminal, Markdown, HTML, JSON, JUnit) reads these.
+
+``evalkit.report.build.build_report`` fills them from the trace store. They are frozen dataclasses of
+JSON-safe values, so the JSON report is ``Report.to_dict()`` and its schema
+(``evalkit/spec/schemas/report.schema.json``) documents exactly these fields.
+
+A *group* is one model in one run (``ModelReport``): accuracy, rubric and usage figures are per group, so a
+report over several runs, or one run with several models, sets them side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from evalkit.stats.proportions import Rate
+
+REPORT_SCHEMA_VERSION = 1
+
+FAILURE_MODES: dict[str, str] = {
+    "ran_out_of_turns": "ran out of turns, time or budget",
+    "invented_identifier": "invented a table or column",
+    "made_up_after_error": "gave up or made up an answer after an error",
+    "no_schema_inspection": "queried without reading the schema",
+    "wrong_table": "used the wrong table",
+    "wrong_unit_or_scale": "wrong unit or scale",
+    "arithmetic_error": "arithmetic or logic error on the right data",
+    "no_answer": "gave no answer",
+    "other": "wrong answer, no behaviour to blame",
+}
+"""The failure modes a wrong answer is put down to, in the order they are tried (the first that fits is the
+sample's mode: an invented column explains a wrong number better than the arithmetic after it)."""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    name: str | None
+    suite: str
+    suite_hash: str
+    created_at: str
+    status: str
+    models: tuple[str, ...]
+    epochs: int
+    rubrics: tuple[tuple[str, str], ...]
+    """(name, version key) of the rubric scores the report used."""
+
+
+@dataclass(frozen=True)
+class CriterionInfo:
+    rubric: str
+    criterion: str
+    category: str
+    severity: str
+    weight: float
+    description: str
+    check: str | None
+    """The built-in or plugin check behind it (None for judge criteria); the diagnosis reads verdicts by
+    check, so a rubric that renames a criterion keeps its meaning."""
+
+
+@dataclass(frozen=True)
+class CriterionStat:
+    """A criterion over a set of samples: pass rate (pass / (pass + fail)) with its interval, the count of
+    samples it did not apply to, of errors, and the mean of the values it gave (graded criteria)."""
+
+    rubric: str
+    criterion: str
+    rate: Rate
+    na: int
+    errors: int
+    mean_value: float | None
+
+
+@dataclass(frozen=True)
+class Slice:
+    """Accuracy and criteria over the samples of one task kind, difficulty or tag."""
+
+    dimension: str
+    value: str
+    accuracy: Rate
+    criteria: tuple[CriterionStat, ...]
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    tokens_per_sample: float | None
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+    cost_usd: float | None
+    """Total cost of the samples whose cost is known; None when no sample's cost is known."""
+    cost_unknown: int
+    """Samples whose model has no known price (their cost is not guessed)."""
+    cost_per_sample_usd: float | None
+    cost_per_correct_usd: float | None
+
+
+@dataclass(frozen=True)
+class FailureMode:
+    mode: str
+    label: str
+    count: int
+    share: float
+    """Share of the group's wrong answers."""
+    tasks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BehaviourEffect:
+    """How one behaviour relates to correctness: accuracy when the criterion passed and when it failed.
+
+    ``cost`` is the accuracy (a fraction of all finished samples) lost to its failures: the failing samples
+    times the accuracy gap, over all samples. It ranks "what to train next"; it is an association, not a
+    proof that fixing the behaviour fixes the answer.
+    """
+
+    rubric: str
+    criterion: str
+    when_passed: Rate
+    when_failed: Rate
+    gap: float | None
+    cost: float
+    explains: int
+    """Wrong answers whose failure mode this behaviour is (an invented column for ``valid_identifiers``)."""
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    run_id: str
+    suite: str
+    model: str
+    label: str
+    """The model, with the run's name when the report holds the same model from several runs."""
+    samples: int
+    finished: int
+    infra_errors: int
+    cancelled: int
+    accuracy: Rate
+    """Correct over finished samples; infrastructure errors and cancelled samples are left out."""
+    pass_at_k: dict[str, float]
+    """pass@k for k = 1 .. epochs (keys are k as text, for JSON), averaged over tasks; empty with one epoch."""
+    pass_hat_k: dict[str, float]
+    """pass^k: the chance that k epochs of a task are all right, averaged over tasks."""
+    rubric_score: float | None
+    """The mean over samples of the weighted mean of their applicable criteria's values (0..1)."""
+    criteria: tuple[CriterionStat, ...]
+    slices: tuple[Slice, ...]
+    stop_reasons: dict[str, int]
+    usage: Usage
+    failure_modes: tuple[FailureMode, ...]
+    behaviours: tuple[BehaviourEffect, ...]
+    train_next: tuple[BehaviourEffect, ...]
+    """The behaviours whose failures cost the most accuracy, most costly first (cost > 0 only)."""
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One task for one group, over its epochs."""
+
+    run_id: str
+    label: str
+    task_id: str
+    kind: str
+    difficulty: str
+    tags: tuple[str, ...]
+    finished: int
+    correct: int
+    infra_errors: int
+    failed_criteria: tuple[str, ...]
+    """Criteria (``rubric.criterion``) that failed in at least one epoch."""
+    failure_mode: str | None
+    """The failure mode of its first wrong epoch, or None when every finished epoch was right."""
+    tokens: int
+    cost_usd: float | None
+    sample_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Report:
+    schema_version: int
+    generated_at: str
+    evalkit_version: str
+    runs: tuple[RunInfo, ...]
+    criteria: tuple[CriterionInfo, ...]
+    groups: tuple[ModelReport, ...]
+    tasks: tuple[TaskRow, ...]
+    failed_by_all: tuple[str, ...]
+    """Tasks that no group answered right in any epoch: suspect tasks or suspect gold answers."""
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def criterion_info(self, rubric: str, criterion: str) -> CriterionInfo | None:
+        for c in self.criteria:
+            if c.rubric == rubric and c.criterion == criterion:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rubric: str
+    criterion: str
+    verdict: str
+    value: float | None
+    reason: str
+    evidence: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One sample with its events and verdicts, for the HTML drill-down."""
+
+    run_id: str
+    label: str
+    sample_id: str
+    task_id: str
+    epoch: int
+    status: str
+    stop_reason: str
+    correct: bool | None
+    final_answer: str | None
+    expected: str | None
+    question: str | None
+    failure_mode: str | None
+    events: tuple[dict[str, Any], ...]
+    verdicts: tuple[Verdict, ...]
