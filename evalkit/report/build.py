@@ -8,7 +8,6 @@ with the most scores (and says so in the notes).
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ from evalkit.report.model import (
     TaskRow,
     Trace,
     Usage,
-    Verdict,
 )
 from evalkit.stats.proportions import Rate, average_pass_at_k, percentile, wilson
 
@@ -77,7 +75,7 @@ def build_report(
     infos: list[RunInfo] = []
     for run_id in dict.fromkeys(run_ids):
         run = store.get_run(run_id)
-        suite = _suite(run, notes)
+        suite = suite_of(run, notes)
         rows = [_Row(s) for s in store.samples(run_id)]
         by_id = {r.sample.sample_id: r for r in rows}
         for sample_id, types in _error_types(store, run_id).items():
@@ -155,7 +153,7 @@ def _load_rubrics(refs: Sequence[str | Path]) -> dict[str, RubricSpec]:
     return out
 
 
-def _suite(run: RunRecord, notes: list[str]) -> SuiteSpec | None:
+def suite_of(run: RunRecord, notes: list[str]) -> SuiteSpec | None:
     """The run's suite, for task kinds, difficulties and tags: its folder, else a suite of the same name."""
     from evalkit.errors import EvalkitError
     from evalkit.spec.loader import load_suite
@@ -462,57 +460,7 @@ def _failed_by_all(rows: Sequence[TaskRow]) -> tuple[str, ...]:
 
 
 def load_traces(store: TraceStore, report: Report, *, limit: int = 2000) -> tuple[list[Trace], int]:
-    """The traces of the report's samples for the drill-down, wrong answers first, at most ``limit``; also
-    returns how many were left out."""
-    wanted: list[tuple[TaskRow, str]] = []
-    for row in sorted(report.tasks, key=lambda r: (r.correct == r.finished, r.run_id, r.label, r.task_id)):
-        wanted.extend((row, sid) for sid in row.sample_ids)
-    kept = wanted[:limit]
-    by_run: dict[str, list[tuple[TaskRow, str]]] = defaultdict(list)
-    for row, sid in kept:
-        by_run[row.run_id].append((row, sid))
-    labels = {(row.run_id, sid): row.label for row, sid in kept}
-    out: list[Trace] = []
-    for run_id, items in by_run.items():
-        suite = _suite(store.get_run(run_id), [])
-        tasks = {t.id: t for t in suite.tasks} if suite else {}
-        ids = [sid for _, sid in items]
-        verdicts = _verdicts(store, run_id, ids, report)
-        modes = {sid: row.failure_mode for row, sid in items}
-        for s in store.samples(run_id, with_events=True, sample_ids=ids):
-            task = tasks.get(s.task_id)
-            out.append(
-                Trace(
-                    run_id=run_id,
-                    label=labels.get((run_id, s.sample_id), s.model),
-                    sample_id=s.sample_id,
-                    task_id=s.task_id,
-                    epoch=s.epoch,
-                    status=s.status,
-                    stop_reason=s.stop_reason,
-                    correct=s.correct,
-                    final_answer=s.final_answer,
-                    expected=s.expected,
-                    question=task.question if task else None,
-                    failure_mode=modes.get(s.sample_id) if not s.correct else None,
-                    events=tuple(e.to_dict() for e in s.events),
-                    verdicts=tuple(verdicts.get(s.sample_id, ())),
-                )
-            )
-    order = {sid: i for i, (_, sid) in enumerate(kept)}
-    out.sort(key=lambda t: order.get(t.sample_id, 0))
-    return out, len(wanted) - len(kept)
+    """Moved to ``evalkit.report.traces``; kept here while callers move."""
+    from evalkit.report.traces import load_traces as load
 
-
-def _verdicts(store: TraceStore, run_id: str, sample_ids: Sequence[str], report: Report) -> dict[str, list[Verdict]]:
-    used = next((r.rubrics for r in report.runs if r.run_id == run_id), ())
-    out: dict[str, list[Verdict]] = defaultdict(list)
-    for rubric, version in used:
-        for sid, criterion, verdict, value, reason, evidence in store.query(
-            "SELECT sample_id, criterion, verdict, value, reason, evidence FROM scores WHERE run_id = ? "
-            "AND rubric = ? AND rubric_version = ? AND sample_id IN (SELECT unnest(?::VARCHAR[])) "
-            "ORDER BY sample_id, criterion",
-            [run_id, rubric, version, list(sample_ids)],
-        ):
-            out[sid].append(Verdict(rubric, criterion, verdict, value, reason, tuple(json.loads(evidence))))
-    return out
+    return load(store, report, limit=limit)
