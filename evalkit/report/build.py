@@ -43,7 +43,7 @@ OUTCOME_CHECKS = frozenset({"answer_correct"})
 
 
 @dataclass
-class _Row:
+class SampleRow:
     """One sample as the report sees it."""
 
     sample: Sample
@@ -55,28 +55,44 @@ class _Row:
 
 
 @dataclass
-class _RunData:
+class RunData:
     run: RunRecord
-    rows: list[_Row]
+    rows: list[SampleRow]
     suite: SuiteSpec | None
+
+
+@dataclass
+class Collected:
+    """The runs of a report or comparison, sample by sample, with the criteria their scores use."""
+
+    runs: list[RunData]
+    infos: list[RunInfo]
+    criteria: dict[str, CriterionInfo]
+    """``rubric.criterion`` → what the criterion is, in rubric order."""
+    notes: list[str]
+
+    def labels(self) -> dict[tuple[str, str], str]:
+        return _labels(self.runs)
 
 
 def build_report(
     store: TraceStore, run_ids: Sequence[str], *, rubrics: Sequence[str | Path] = (), generated_at: str | None = None
 ) -> Report:
     """The report of the given runs (already resolved ids), from an open store."""
-    from evalkit import __version__
-    from evalkit.trace.types import utc_now
+    return report_of(collect(store, run_ids, rubrics=rubrics), generated_at=generated_at)
 
+
+def collect(store: TraceStore, run_ids: Sequence[str], *, rubrics: Sequence[str | Path] = ()) -> Collected:
+    """Load the runs' samples (without events), tool error types, verdicts, task metadata and failure modes."""
     notes: list[str] = []
     wanted = _load_rubrics(rubrics)
     criteria: dict[str, CriterionInfo] = {}
-    runs: list[_RunData] = []
+    runs: list[RunData] = []
     infos: list[RunInfo] = []
     for run_id in dict.fromkeys(run_ids):
         run = store.get_run(run_id)
         suite = suite_of(run, notes)
-        rows = [_Row(s) for s in store.samples(run_id)]
+        rows = [SampleRow(s) for s in store.samples(run_id)]
         by_id = {r.sample.sample_id: r for r in rows}
         for sample_id, types in _error_types(store, run_id).items():
             if sample_id in by_id:
@@ -95,7 +111,7 @@ def build_report(
                         r.sample.stop_reason, r.sample.correct, r.sample.final_answer, failed, r.error_types, r.task
                     )
                 )
-        runs.append(_RunData(run, rows, suite))
+        runs.append(RunData(run, rows, suite))
         infos.append(
             RunInfo(
                 run_id=run.run_id,
@@ -109,20 +125,26 @@ def build_report(
                 rubrics=used,
             )
         )
-    if any(not r.rows for r in runs):
-        notes.extend(f"run {r.run.run_id} has no samples" for r in runs if not r.rows)
-    if criteria and not any(r.verdicts for d in runs for r in d.rows):
-        notes.append("no rubric scores: score the runs (evalkit score RUN --rubric ...) for the diagnosis")
-    elif not criteria:
+    notes.extend(f"run {r.run.run_id} has no samples" for r in runs if not r.rows)
+    if not criteria:
         notes.append(
             "no rubric scores: the diagnosis uses tool errors only; score the runs with "
             "`evalkit score RUN --rubric tool-discipline --rubric answer` for behaviours"
         )
-    labels = _labels(runs)
+    return Collected(runs, infos, criteria, notes)
+
+
+def report_of(c: Collected, *, generated_at: str | None = None) -> Report:
+    """The report of collected runs."""
+    from evalkit import __version__
+    from evalkit.trace.types import utc_now
+
+    runs, criteria = c.runs, c.criteria
+    labels = c.labels()
     groups: list[ModelReport] = []
     task_rows: list[TaskRow] = []
     for data in runs:
-        by_model: dict[str, list[_Row]] = defaultdict(list)
+        by_model: dict[str, list[SampleRow]] = defaultdict(list)
         for r in data.rows:
             by_model[r.sample.model].append(r)
         for model in sorted(by_model):
@@ -134,12 +156,12 @@ def build_report(
         schema_version=REPORT_SCHEMA_VERSION,
         generated_at=generated_at or utc_now(),
         evalkit_version=__version__,
-        runs=tuple(infos),
+        runs=tuple(c.infos),
         criteria=tuple(criteria.values()),
         groups=tuple(groups),
         tasks=tuple(task_rows),
         failed_by_all=_failed_by_all(task_rows),
-        notes=tuple(dict.fromkeys(notes)),
+        notes=tuple(dict.fromkeys(c.notes)),
     )
 
 
@@ -184,7 +206,7 @@ def _error_types(store: TraceStore, run_id: str) -> dict[str, tuple[str, ...]]:
 def _attach_scores(
     store: TraceStore,
     run: RunRecord,
-    rows: Mapping[str, _Row],
+    rows: Mapping[str, SampleRow],
     wanted: Mapping[str, RubricSpec],
     criteria: dict[str, CriterionInfo],
     notes: list[str],
@@ -242,14 +264,14 @@ def _attach_scores(
     return tuple(used)
 
 
-def _labels(runs: Sequence[_RunData]) -> dict[tuple[str, str], str]:
+def _labels(runs: Sequence[RunData]) -> dict[tuple[str, str], str]:
     """A model's label: its name, with the run's name or id when several runs hold the same model."""
     pairs = [(d.run, m) for d in runs for m in sorted({r.sample.model for r in d.rows})]
     seen = Counter(m for _, m in pairs)
     return {(run.run_id, m): m if seen[m] == 1 else f"{m} @ {run.name or run.run_id[:8]}" for run, m in pairs}
 
 
-def _criterion_stats(rows: Sequence[_Row], criteria: Mapping[str, CriterionInfo]) -> tuple[CriterionStat, ...]:
+def _criterion_stats(rows: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]) -> tuple[CriterionStat, ...]:
     out = []
     for key, info in criteria.items():
         tally: Counter[str] = Counter()
@@ -276,12 +298,12 @@ def _criterion_stats(rows: Sequence[_Row], criteria: Mapping[str, CriterionInfo]
     return tuple(out)
 
 
-def _accuracy(rows: Iterable[_Row]) -> Rate:
+def _accuracy(rows: Iterable[SampleRow]) -> Rate:
     done = [r for r in rows if r.sample.status == "ok"]
     return wilson(sum(1 for r in done if r.sample.correct), len(done))
 
 
-def _sample_score(r: _Row, criteria: Mapping[str, CriterionInfo]) -> float | None:
+def sample_score(r: SampleRow, criteria: Mapping[str, CriterionInfo]) -> float | None:
     total = weight = 0.0
     for key, (verdict, value) in r.verdicts.items():
         if verdict not in ("pass", "fail", "value"):
@@ -294,7 +316,7 @@ def _sample_score(r: _Row, criteria: Mapping[str, CriterionInfo]) -> float | Non
 
 
 def _group(
-    run: RunRecord, model: str, label: str, rows: list[_Row], criteria: Mapping[str, CriterionInfo]
+    run: RunRecord, model: str, label: str, rows: list[SampleRow], criteria: Mapping[str, CriterionInfo]
 ) -> ModelReport:
     done = [r for r in rows if r.sample.status == "ok"]
     accuracy = _accuracy(done)
@@ -312,7 +334,7 @@ def _group(
             if at is not None and hat is not None:
                 pass_at[str(k)] = at
                 pass_hat[str(k)] = hat
-    scores = [s for s in (_sample_score(r, criteria) for r in done) if s is not None]
+    scores = [s for s in (sample_score(r, criteria) for r in done) if s is not None]
     wrong = [r for r in done if r.mode is not None]
     modes = Counter(r.mode for r in wrong)
     failure_modes = tuple(
@@ -352,8 +374,8 @@ def _group(
     )
 
 
-def _slices(done: Sequence[_Row], criteria: Mapping[str, CriterionInfo]) -> tuple[Slice, ...]:
-    buckets: dict[tuple[str, str], list[_Row]] = defaultdict(list)
+def _slices(done: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]) -> tuple[Slice, ...]:
+    buckets: dict[tuple[str, str], list[SampleRow]] = defaultdict(list)
     for r in done:
         if r.task is None:
             continue
@@ -370,7 +392,7 @@ def _slices(done: Sequence[_Row], criteria: Mapping[str, CriterionInfo]) -> tupl
     )
 
 
-def _usage(rows: Sequence[_Row], correct: int) -> Usage:
+def _usage(rows: Sequence[SampleRow], correct: int) -> Usage:
     samples = [r.sample for r in rows if r.sample.status != "cancelled"]
     prompt = sum(s.prompt_tokens for s in samples)
     completion = sum(s.completion_tokens for s in samples)
@@ -390,7 +412,7 @@ def _usage(rows: Sequence[_Row], correct: int) -> Usage:
     )
 
 
-def _behaviours(done: Sequence[_Row], criteria: Mapping[str, CriterionInfo]) -> tuple[BehaviourEffect, ...]:
+def _behaviours(done: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]) -> tuple[BehaviourEffect, ...]:
     out = []
     for key, info in criteria.items():
         if (info.check or info.criterion) in OUTCOME_CHECKS:
@@ -412,8 +434,8 @@ def _behaviours(done: Sequence[_Row], criteria: Mapping[str, CriterionInfo]) -> 
     return tuple(out)
 
 
-def _task_rows(run_id: str, label: str, rows: Sequence[_Row]) -> list[TaskRow]:
-    by_task: dict[str, list[_Row]] = defaultdict(list)
+def _task_rows(run_id: str, label: str, rows: Sequence[SampleRow]) -> list[TaskRow]:
+    by_task: dict[str, list[SampleRow]] = defaultdict(list)
     for r in rows:
         by_task[r.sample.task_id].append(r)
     out = []
