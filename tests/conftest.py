@@ -26,6 +26,7 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, cache_dir: Path, tmp_path: Pa
     """Each test gets its own store and config lookup; built databases are shared per session."""
     monkeypatch.setenv("EVALKIT_CACHE_DIR", str(cache_dir))
     monkeypatch.setenv("EVALKIT_STORE", str(tmp_path / "store.duckdb"))
+    monkeypatch.setenv("EVALKIT_REPORTS_DIR", str(tmp_path / "reports"))
     monkeypatch.delenv("EVALKIT_CONFIG", raising=False)
     monkeypatch.delenv("EVALKIT_SUITES_PATH", raising=False)
     yield

@@ -49,6 +49,9 @@ def run_command(
         None, "--rubric", "-r", help="Score samples as they finish with this rubric (name or YAML file). Repeatable."
     ),
     judge: str = typer.Option(None, "--judge", help="Model that grades the rubrics' judge criteria after the run."),
+    report: bool = typer.Option(
+        True, "--report/--no-report", help="Write the run's Markdown and HTML reports under reports/."
+    ),
 ) -> None:
     """Run SUITE with each --model; tasks × models × epochs run concurrently and every step is recorded."""
     from evalkit.api import run_suite
@@ -85,6 +88,12 @@ def run_command(
         from evalkit.cli.score import print_result
 
         print_result(result.score)
+    if report:
+        from evalkit.api import write_report
+
+        _, paths = write_report(result.store, [result.run.run_id], ("md", "html"))
+        for fmt, path in paths.items():
+            console().print(f"{fmt} report: {path}", soft_wrap=True, markup=False)
 
 
 def _progress_bar() -> RichProgress:

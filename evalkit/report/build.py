@@ -27,7 +27,6 @@ from evalkit.report.model import (
     RunInfo,
     Slice,
     TaskRow,
-    Trace,
     Usage,
 )
 from evalkit.stats.proportions import Rate, average_pass_at_k, percentile, wilson
@@ -143,6 +142,7 @@ def report_of(c: Collected, *, generated_at: str | None = None) -> Report:
     labels = c.labels()
     groups: list[ModelReport] = []
     task_rows: list[TaskRow] = []
+    pooled = _passed_accuracy([r for d in runs for r in d.rows], criteria)
     for data in runs:
         by_model: dict[str, list[SampleRow]] = defaultdict(list)
         for r in data.rows:
@@ -150,7 +150,7 @@ def report_of(c: Collected, *, generated_at: str | None = None) -> Report:
         for model in sorted(by_model):
             label = labels[(data.run.run_id, model)]
             rows = by_model[model]
-            groups.append(_group(data.run, model, label, rows, criteria))
+            groups.append(_group(data.run, model, label, rows, criteria, pooled))
             task_rows.extend(_task_rows(data.run.run_id, label, rows))
     return Report(
         schema_version=REPORT_SCHEMA_VERSION,
@@ -316,7 +316,12 @@ def sample_score(r: SampleRow, criteria: Mapping[str, CriterionInfo]) -> float |
 
 
 def _group(
-    run: RunRecord, model: str, label: str, rows: list[SampleRow], criteria: Mapping[str, CriterionInfo]
+    run: RunRecord,
+    model: str,
+    label: str,
+    rows: list[SampleRow],
+    criteria: Mapping[str, CriterionInfo],
+    pooled: Mapping[str, Rate],
 ) -> ModelReport:
     done = [r for r in rows if r.sample.status == "ok"]
     accuracy = _accuracy(done)
@@ -348,7 +353,7 @@ def _group(
         for mode in FAILURE_MODES
         if modes.get(mode)
     )
-    behaviours = _behaviours(done, criteria)
+    behaviours = _behaviours(done, criteria, pooled)
     return ModelReport(
         run_id=run.run_id,
         suite=run.suite,
@@ -412,7 +417,15 @@ def _usage(rows: Sequence[SampleRow], correct: int) -> Usage:
     )
 
 
-def _behaviours(done: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]) -> tuple[BehaviourEffect, ...]:
+def _passed_accuracy(rows: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]) -> dict[str, Rate]:
+    """Accuracy of the finished samples that passed each criterion, over every group."""
+    done = [r for r in rows if r.sample.status == "ok"]
+    return {key: _accuracy(r for r in done if r.verdicts.get(key, ("",))[0] == "pass") for key in criteria}
+
+
+def _behaviours(
+    done: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo], pooled: Mapping[str, Rate]
+) -> tuple[BehaviourEffect, ...]:
     out = []
     for key, info in criteria.items():
         if (info.check or info.criterion) in OUTCOME_CHECKS:
@@ -422,6 +435,9 @@ def _behaviours(done: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]
         if not passed and not failed:
             continue
         when_passed, when_failed = _accuracy(passed), _accuracy(failed)
+        use_pooled = not passed and key in pooled and pooled[key].n > 0
+        if use_pooled:
+            when_passed = pooled[key]
         gap = (
             when_passed.rate - when_failed.rate
             if when_passed.rate is not None and when_failed.rate is not None
@@ -430,7 +446,9 @@ def _behaviours(done: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]
         cost = gap * len(failed) / len(done) if gap is not None and done else 0.0
         check = info.check or info.criterion
         explains = sum(1 for r in failed if r.mode is not None and check in MODE_CHECKS.get(r.mode, ()))
-        out.append(BehaviourEffect(info.rubric, info.criterion, when_passed, when_failed, gap, cost, explains))
+        out.append(
+            BehaviourEffect(info.rubric, info.criterion, when_passed, when_failed, gap, cost, explains, use_pooled)
+        )
     return tuple(out)
 
 
@@ -479,10 +497,3 @@ def _failed_by_all(rows: Sequence[TaskRow]) -> tuple[str, ...]:
         if r.finished:
             seen_by[r.task_id].add((r.run_id, r.label))
     return tuple(t for t in sorted(finished) if finished[t] and not correct[t] and seen_by[t] == groups)
-
-
-def load_traces(store: TraceStore, report: Report, *, limit: int = 2000) -> tuple[list[Trace], int]:
-    """Moved to ``evalkit.report.traces``; kept here while callers move."""
-    from evalkit.report.traces import load_traces as load
-
-    return load(store, report, limit=limit)

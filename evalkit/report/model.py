@@ -124,6 +124,10 @@ class BehaviourEffect:
     cost: float
     explains: int
     """Wrong answers whose failure mode this behaviour is (an invented column for ``valid_identifiers``)."""
+    pooled: bool
+    """True when no sample of this group passed the criterion, so ``when_passed`` is taken over every group
+    of the report (how the samples that did pass it fared): a model that never shows the behaviour still
+    learns what it costs."""
 
 
 @dataclass(frozen=True)

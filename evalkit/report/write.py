@@ -60,15 +60,18 @@ def render(report: Report, fmt: str, store: TraceStore, *, trace_limit: int = DE
 
 
 def target_paths(report: Report, formats: Sequence[str], output: Path | None) -> dict[str, Path]:
-    """Where each file format goes. ``output`` is a file for one format, or a folder (an existing one, or
-    a path ending in a separator) for several; without it, ``reports/<runs>.<ext>``."""
+    """Where each file format goes. ``output`` is a file for one format, or a folder (an existing one, a
+    path ending in a separator, or a path without an extension when several formats are asked for) for
+    several; without it, ``reports/<runs>.<ext>``."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ConfigError(f"unknown report format {unknown[0]!r} (known: {', '.join(FORMATS)})")
     files = [f for f in dict.fromkeys(formats) if f != "term"]
     if output is not None and not files:
         raise ConfigError("-o/--output names a file, but the terminal format writes none (add --format md, ...)")
-    as_folder = output is not None and (output.is_dir() or str(output).endswith(("/", os.sep)))
+    as_folder = output is not None and (
+        output.is_dir() or str(output).endswith(("/", os.sep)) or (len(files) > 1 and not output.suffix)
+    )
     if output is not None and not as_folder and len(files) > 1:
         raise ConfigError(f"-o {output} is one file but {len(files)} formats were asked for: give a folder")
     folder = output if output is not None and as_folder else reports_dir()

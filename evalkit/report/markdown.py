@@ -1,0 +1,457 @@
+"""The report as GitHub-flavoured Markdown, for a pull-request comment or a GitHub Actions step summary.
+
+It reads top-down like a review: the headline per model, the criteria, the slices, the diagnosis (failure
+modes, how behaviours relate to correctness, what to train next, tasks nobody gets right), usage, the failing
+tasks and the notes. Long parts (tags, failing tasks) sit in ``<details>`` blocks so a comment stays short.
+
+Only plain text goes in cells (no emoji verdicts): rates read ``75.0% [40.9, 92.9]`` with their 95% Wilson
+interval, unknown costs read "unknown" (never $0). Table cells escape ``|``, ``<`` and newlines, so a label or a
+task id cannot break a table; no line ends in whitespace.
+
+The small formatting helpers at the top are shared with the terminal rendering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from evalkit.report.model import (
+    FAILURE_MODES,
+    BehaviourEffect,
+    CriterionStat,
+    ModelReport,
+    Report,
+    Slice,
+    TaskRow,
+    Usage,
+)
+from evalkit.stats.proportions import Rate
+
+CRITICAL_MARK = "⚠"
+"""Marks a critical criterion (Markdown); the terminal uses ``!``."""
+
+TRAIN_NEXT_TOP = 5
+"""Behaviours listed per group under "what to train next"."""
+
+
+# --- formatting shared with the terminal rendering -------------------------------------------------------
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    """``0.625`` → ``"62.5%"``; ``"—"`` for None."""
+    return "—" if value is None else f"{100 * value:.{digits}f}%"
+
+
+def pct_ci(rate: Rate, digits: int = 1) -> str:
+    """``"75.0% [40.9, 92.9]"``: the rate and its 95% interval, or ``"—"`` with no trials."""
+    if rate.n == 0 or rate.rate is None or rate.low is None or rate.high is None:
+        return "—"
+    return f"{100 * rate.rate:.{digits}f}% [{100 * rate.low:.{digits}f}, {100 * rate.high:.{digits}f}]"
+
+
+def usd(value: float) -> str:
+    """A dollar amount with the precision its size needs: ``$12.34``, ``$0.0123``, ``<$0.0001``."""
+    if value == 0:
+        return "$0"
+    if value >= 100:
+        return f"${value:,.0f}"
+    if value >= 1:
+        return f"${value:,.2f}"
+    if value < 0.0001:
+        return "<$0.0001"
+    return f"${value:.4f}"
+
+
+def cost_text(usage: Usage) -> str:
+    """The total cost: "unknown" when no sample's price is known, ``+?`` when some are unknown."""
+    if usage.cost_usd is None:
+        return "unknown"
+    return usd(usage.cost_usd) + ("+?" if usage.cost_unknown else "")
+
+
+def cost_per_sample_text(usage: Usage) -> str:
+    if usage.cost_per_sample_usd is None:
+        return "unknown"
+    return usd(usage.cost_per_sample_usd) + ("+?" if usage.cost_unknown else "")
+
+
+def cost_per_correct_text(group: ModelReport) -> str:
+    """Cost per correct answer: "unknown" without prices, ``—`` with no correct answer."""
+    usage = group.usage
+    if usage.cost_usd is None:
+        return "unknown"
+    if usage.cost_per_correct_usd is None:
+        return "—"
+    return usd(usage.cost_per_correct_usd) + ("+?" if usage.cost_unknown else "")
+
+
+def seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}s" if value < 10 else f"{value:,.1f}s"
+
+
+def count(value: int) -> str:
+    return f"{value:,}"
+
+
+def top_k(group: ModelReport) -> str | None:
+    """The largest k of the group's pass@k (as text), or None without several epochs."""
+    return max(group.pass_at_k, key=int) if group.pass_at_k else None
+
+
+def shared_k(groups: Sequence[ModelReport]) -> str | None:
+    """The k every group's pass@k goes up to, when they agree; None when they differ or have none."""
+    ks = {top_k(g) for g in groups if g.pass_at_k}
+    return ks.pop() if len(ks) == 1 else None
+
+
+def pass_k_text(values: dict[str, float], k: str | None, show_k: bool) -> str:
+    """pass@k (or pass^k) at ``k`` (the group's largest when None), e.g. ``"75.0%"`` or ``"75.0% (k=2)"``."""
+    key = k if k is not None else (max(values, key=int) if values else None)
+    if key is None or key not in values:
+        return "—"
+    return pct(values[key]) + (f" (k={key})" if show_k else "")
+
+
+def criterion_name(report: Report, key: str) -> str:
+    """``rubric.criterion`` → the criterion id alone when no other rubric has that id."""
+    matches = [c for c in report.criteria if f"{c.rubric}.{c.criterion}" == key]
+    if len(matches) != 1:
+        return key
+    name = matches[0].criterion
+    return name if sum(1 for c in report.criteria if c.criterion == name) == 1 else key
+
+
+def is_critical(report: Report, rubric: str, criterion: str) -> bool:
+    info = report.criterion_info(rubric, criterion)
+    return info is not None and info.severity == "critical"
+
+
+def mode_label(mode: str | None) -> str:
+    if mode is None:
+        return "wrong answer, not diagnosed"
+    return FAILURE_MODES.get(mode, mode)
+
+
+def failing(row: TaskRow) -> bool:
+    """A task row with at least one wrong finished epoch."""
+    return row.correct < row.finished
+
+
+def groups_with_stats(report: Report) -> list[tuple[str, str]]:
+    """The (rubric, criterion) pairs of the report's criteria that some group has figures for, in order."""
+    seen = {(c.rubric, c.criterion) for g in report.groups for c in g.criteria}
+    return [(c.rubric, c.criterion) for c in report.criteria if (c.rubric, c.criterion) in seen]
+
+
+def stat_of(group: ModelReport | Slice, rubric: str, criterion: str) -> CriterionStat | None:
+    return next((c for c in group.criteria if c.rubric == rubric and c.criterion == criterion), None)
+
+
+def train_next_line(b: BehaviourEffect) -> tuple[str, str, str]:
+    """(accuracy lost, wrong answers it explains, accuracy when passed → when failed) of one "what to train
+    next" entry."""
+    return (
+        f"−{100 * b.cost:.1f} pts",
+        f"explains {b.explains} wrong answer{'s' if b.explains != 1 else ''}",
+        f"{pct(b.when_passed.rate)}{'*' if b.pooled else ''} → {pct(b.when_failed.rate)}",
+    )
+
+
+TRAIN_NEXT_HEADER = ("accuracy lost", "wrong answers", "accuracy passed → failed")
+"""Column names of the three texts of :func:`train_next_line`."""
+POOLED_NOTE = "* no sample of this model passed it: accuracy when passed is over every model that did"
+
+
+# --- Markdown building blocks ----------------------------------------------------------------------------
+
+
+def cell(text: object) -> str:
+    """Text safe inside a table cell: ``|`` escaped, ``<`` as an entity, newlines as ``<br>``."""
+    s = str(text).replace("|", "\\|").replace("<", "&lt;")
+    s = s.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return "<br>".join(part.strip() for part in s.split("\n")) or " "
+
+
+def inline(text: object) -> str:
+    """Text for a paragraph or list item: one line, ``<`` as an entity."""
+    return " ".join(str(text).replace("<", "&lt;").split())
+
+
+def code(text: str) -> str:
+    """Inline code that survives backticks in the text."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]], align: str = "") -> list[str]:
+    """A GFM table; ``align`` has one letter per column (``l`` or ``r``, left by default)."""
+    aligns = [("---:" if align[i : i + 1] == "r" else "---") for i in range(len(header))]
+    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "| " + " | ".join(aligns) + " |"]
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"table row has {len(row)} cells, header has {len(header)}")
+        lines.append("| " + " | ".join(cell(c) for c in row) + " |")
+    return lines
+
+
+def details(summary: str, body: list[str]) -> list[str]:
+    return ["<details>", f"<summary>{inline(summary)}</summary>", "", *body, "", "</details>"]
+
+
+# --- sections ----------------------------------------------------------------------------------------------
+
+
+def _title(report: Report) -> list[str]:
+    names = [r.name or r.run_id for r in report.runs]
+    title = "evalkit report: " + (", ".join(names) if names else "no runs")
+    lines = [f"# {inline(title)}", ""]
+    for run in report.runs:
+        rubrics = ", ".join(f"{name} {version}" for name, version in run.rubrics) or "none"
+        name = f"**{inline(run.name)}** " if run.name else ""
+        lines.append(
+            f"- {name}{code(run.run_id)}: suite {inline(run.suite)}, {len(run.models)} "
+            f"model{'s' if len(run.models) != 1 else ''}, {run.epochs} epoch{'s' if run.epochs != 1 else ''}, "
+            f"{inline(run.status)}, created {inline(run.created_at)}; rubrics {inline(rubrics)}"
+        )
+    lines += ["", f"Generated {inline(report.generated_at)} by evalkit {inline(report.evalkit_version)}."]
+    return lines
+
+
+def _headline(report: Report) -> list[str]:
+    k = shared_k(report.groups)
+    any_k = any(g.pass_at_k for g in report.groups)
+    header = ["group", "accuracy [95% CI]", "correct"]
+    if any_k:
+        header += [f"pass@{k or 'k'}", f"pass^{k or 'k'}"]
+    header += ["rubric score", "cost / correct"]
+    rows = []
+    for g in report.groups:
+        row = [g.label, pct_ci(g.accuracy), f"{g.accuracy.k}/{g.accuracy.n}"]
+        if any_k:
+            row += [pass_k_text(g.pass_at_k, k, k is None), pass_k_text(g.pass_hat_k, k, k is None)]
+        row += [pct(g.rubric_score), cost_per_correct_text(g)]
+        rows.append(row)
+    note = (
+        "Accuracy is correct over finished samples (infrastructure errors are left out); pass@k: at least one "
+        "of k epochs right, pass^k: all k right, averaged over tasks."
+    )
+    return ["## Headline", "", *table(header, rows, "lrrrrrr"[: len(header)]), "", note]
+
+
+def _criteria(report: Report) -> list[str]:
+    keys = groups_with_stats(report)
+    if not keys:
+        return ["## Criteria", "", "No rubric scores."]
+    header = ["criterion", "rubric", *(g.label for g in report.groups)]
+    rows = []
+    for rubric, criterion in keys:
+        name = f"{CRITICAL_MARK} **{criterion}**" if is_critical(report, rubric, criterion) else criterion
+        rows.append([name, rubric, *(_criterion_cell(stat_of(g, rubric, criterion)) for g in report.groups)])
+    note = f"Pass rate [95% CI] = pass / (pass + fail), samples it did not apply to left out; {CRITICAL_MARK} critical."
+    return ["## Criteria", "", note, "", *table(header, rows, "ll" + "r" * len(report.groups))]
+
+
+def _criterion_cell(stat: CriterionStat | None) -> str:
+    if stat is None:
+        return "—"
+    text = pct_ci(stat.rate) if stat.rate.n else "n/a"
+    return text + (f" ({stat.errors} errors)" if stat.errors else "")
+
+
+def _slices(report: Report) -> list[str]:
+    by_dim: dict[str, list[str]] = {}
+    for g in report.groups:
+        for s in g.slices:
+            values = by_dim.setdefault(s.dimension, [])
+            if s.value not in values:
+                values.append(s.value)
+    if not by_dim:
+        return []
+    lines = ["## Slices", "", "Accuracy [95% CI] by task kind, difficulty and tag."]
+    for dim, values in by_dim.items():
+        body = _slice_table(report, dim, values)
+        if dim == "tag":
+            lines += ["", *details(f"By tag ({len(values)} tags)", body)]
+        else:
+            lines += ["", f"### By {inline(dim)}", "", *body]
+    return lines
+
+
+def _slice_table(report: Report, dim: str, values: Sequence[str]) -> list[str]:
+    rows = []
+    for value in values:
+        cells = []
+        for g in report.groups:
+            s = next((s for s in g.slices if s.dimension == dim and s.value == value), None)
+            cells.append(pct_ci(s.accuracy) if s is not None else "—")
+        rows.append([value, *cells])
+    return table([dim, *(g.label for g in report.groups)], rows, "l" + "r" * len(report.groups))
+
+
+def _failure_modes(report: Report) -> list[str]:
+    rows = [
+        [g.label, fm.label, fm.count, pct(fm.share, 0), ", ".join(fm.tasks)]
+        for g in report.groups
+        for fm in g.failure_modes
+    ]
+    lines = ["### Failure modes of wrong answers", ""]
+    if not rows:
+        return [*lines, "No wrong answers."]
+    return [*lines, *table(["group", "failure mode", "wrong answers", "share", "tasks"], rows, "llrrl")]
+
+
+def _behaviours(report: Report) -> list[str]:
+    rows = []
+    for g in report.groups:
+        for b in g.behaviours:
+            if b.when_failed.n == 0:
+                continue
+            gap = "—" if b.gap is None else f"{100 * b.gap:+.1f} pts"
+            rows.append([g.label, b.criterion, pct_ci(b.when_passed), pct_ci(b.when_failed), gap])
+    lines = [
+        "### Behaviour vs correctness",
+        "",
+        "Accuracy of the samples where a behaviour's criterion passed and where it failed (an association, not "
+        "a proof of cause); criteria that never failed are left out.",
+        "",
+    ]
+    if not rows:
+        return [*lines[:2], "No behaviour criterion failed."]
+    header = ["group", "criterion", "accuracy when passed", "accuracy when failed", "gap"]
+    return [*lines, *table(header, rows, "llrrr")]
+
+
+def _train_next(report: Report) -> list[str]:
+    rows = []
+    silent = []
+    for g in report.groups:
+        for b in g.train_next[:TRAIN_NEXT_TOP]:
+            cost, explains, split = train_next_line(b)
+            rows.append([g.label, b.criterion, cost, explains, split])
+        if not g.train_next and g.accuracy.k < g.accuracy.n:
+            silent.append(g.label)
+    lines = [
+        "### What to train next",
+        "",
+        "The behaviours whose failures cost the most accuracy (points of accuracy lost; top "
+        f"{TRAIN_NEXT_TOP} per group).",
+        "",
+    ]
+    if rows:
+        lines += table(["group", "criterion", *TRAIN_NEXT_HEADER], rows, "llrlr")
+    else:
+        lines.append("Nothing to rank.")
+    if any(b.pooled for g in report.groups for b in g.train_next[:TRAIN_NEXT_TOP]):
+        lines += ["", POOLED_NOTE]
+    if silent:
+        lines += ["", f"No behaviour separates right from wrong answers for {inline(', '.join(silent))}."]
+    return lines
+
+
+def _failed_by_all(report: Report) -> list[str]:
+    lines = ["### Tasks every model fails", ""]
+    if not report.failed_by_all:
+        return [*lines, "None."]
+    return [
+        *lines,
+        "No group answered these right in any epoch: check the task and its expected answer.",
+        "",
+        *(f"- {code(t)}" for t in report.failed_by_all),
+    ]
+
+
+def _usage(report: Report) -> list[str]:
+    header = [
+        "group",
+        "samples",
+        "finished",
+        "infra errors",
+        "prompt tokens",
+        "completion tokens",
+        "tokens / sample",
+        "latency p50",
+        "latency p95",
+        "cost",
+        "cost / sample",
+    ]
+    rows = []
+    for g in report.groups:
+        u = g.usage
+        per = "—" if u.tokens_per_sample is None else f"{u.tokens_per_sample:,.0f}"
+        rows.append(
+            [
+                g.label,
+                g.samples,
+                g.finished,
+                g.infra_errors,
+                count(u.prompt_tokens),
+                count(u.completion_tokens),
+                per,
+                seconds(u.latency_p50_s),
+                seconds(u.latency_p95_s),
+                cost_text(u),
+                cost_per_sample_text(u),
+            ]
+        )
+    lines = ["## Usage", "", *table(header, rows, "l" + "r" * (len(header) - 1))]
+    if any(g.usage.cost_unknown for g in report.groups):
+        lines += ["", "Costs marked +? leave out samples whose model has no known price."]
+    return lines
+
+
+def _failing_tasks(report: Report, max_tasks: int) -> list[str]:
+    rows = [r for r in report.tasks if failing(r)]
+    if not rows:
+        return ["## Failing tasks", "", "Every finished task was answered right in every epoch."]
+    shown = rows[: max(max_tasks, 0)]
+    body = table(
+        ["group", "task", "kind", "difficulty", "correct", "failure mode", "failed criteria"],
+        (
+            [
+                r.label,
+                r.task_id,
+                r.kind or "—",
+                r.difficulty or "—",
+                f"{r.correct}/{r.finished}",
+                mode_label(r.failure_mode),
+                ", ".join(criterion_name(report, c) for c in r.failed_criteria) or "—",
+            ]
+            for r in shown
+        ),
+        "llllrll",
+    )
+    if len(rows) > len(shown):
+        body += ["", f"and {len(rows) - len(shown)} more."]
+    summary = f"{len(rows)} task{'s' if len(rows) != 1 else ''} with wrong answers (task × group)"
+    return ["## Failing tasks", "", *details(summary, body)]
+
+
+def _notes(report: Report) -> list[str]:
+    if not report.notes:
+        return []
+    return ["## Notes", "", *(f"- {inline(n)}" for n in report.notes)]
+
+
+def render_markdown(report: Report, *, max_tasks: int = 30) -> str:
+    """The whole report as GitHub-flavoured Markdown (ends with a newline); at most ``max_tasks`` failing
+    task rows are listed, then "and N more"."""
+    diagnosis = ["## Diagnosis", "", *_failure_modes(report), "", *_behaviours(report), ""]
+    diagnosis += [*_train_next(report), "", *_failed_by_all(report)]
+    sections = [
+        _title(report),
+        _headline(report),
+        _criteria(report),
+        _slices(report),
+        diagnosis,
+        _usage(report),
+        _failing_tasks(report, max_tasks),
+        _notes(report),
+    ]
+    lines: list[str] = []
+    for line in (line.rstrip() for section in sections if section for line in [*section, ""]):
+        if line or (lines and lines[-1]):  # no run of blank lines
+            lines.append(line)
+    return "\n".join(lines).rstrip("\n") + "\n"
