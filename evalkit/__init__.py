@@ -22,7 +22,10 @@ __all__ = [
     "Sample",
     "SuiteSpec",
     "__version__",
+    "build_report",
+    "compare_runs",
     "export_run",
+    "gate",
     "get_samples",
     "get_scores",
     "import_run",
@@ -31,6 +34,7 @@ __all__ = [
     "run_suite",
     "score_run",
     "score_traces",
+    "write_report",
 ]
 
 _LAZY = {
@@ -42,6 +46,10 @@ _LAZY = {
     "get_scores": "evalkit.api",
     "score_run": "evalkit.api",
     "score_traces": "evalkit.api",
+    "build_report": "evalkit.api",
+    "compare_runs": "evalkit.api",
+    "gate": "evalkit.api",
+    "write_report": "evalkit.api",
     "RunResult": "evalkit.api",
     "load_suite": "evalkit.spec.loader",
     "SuiteSpec": "evalkit.spec.suite",
@@ -53,7 +61,10 @@ _LAZY = {
 if TYPE_CHECKING:
     from evalkit.api import (
         RunResult,
+        build_report,
+        compare_runs,
         export_run,
+        gate,
         get_samples,
         get_scores,
         import_run,
@@ -61,6 +72,7 @@ if TYPE_CHECKING:
         run_suite,
         score_run,
         score_traces,
+        write_report,
     )
     from evalkit.errors import EvalkitError
     from evalkit.spec.loader import load_suite

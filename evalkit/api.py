@@ -20,6 +20,10 @@ from evalkit.spec.suite import SuiteSpec
 from evalkit.trace.types import ModelConfig, RunRecord, Sample, SampleKey, Score
 
 if TYPE_CHECKING:
+    from evalkit.compare.gate_model import GateResult
+    from evalkit.compare.model import CompareReport
+    from evalkit.compare.policy import GatePolicy
+    from evalkit.report.model import Report
     from evalkit.scoring.service import ScoreResult
     from evalkit.trace.store import RunSummary
 
@@ -188,13 +192,103 @@ def score_traces(traces: str | Path, rubrics: Sequence[str | Path], **kwargs: An
     return service.score_traces(traces, rubrics, **kwargs)
 
 
+def build_report(store: str | Path | None, runs: Sequence[str], *, rubrics: Sequence[str | Path] = ()) -> Report:
+    """The diagnostic report of one or more runs (ids, prefixes, names, ``latest`` or exported run files):
+    figures per model, the diagnosis of wrong answers, the task table. ``rubrics`` picks which rubrics'
+    stored scores to use (default: every rubric scored)."""
+    from evalkit.report.build import build_report as build
+    from evalkit.trace.sources import open_runs
+
+    if not runs:
+        raise ConfigError("give at least one RUN to report on")
+    with open_runs(_store(store), runs) as (st, ids):
+        return build(st, ids, rubrics=rubrics)
+
+
+def write_report(
+    store: str | Path | None,
+    runs: Sequence[str],
+    formats: Sequence[str] = ("md", "html"),
+    *,
+    output: str | Path | None = None,
+    rubrics: Sequence[str | Path] = (),
+    trace_limit: int | None = None,
+) -> tuple[Report, dict[str, Path]]:
+    """Build the report of ``runs`` and write it in each file format (``md``, ``html``, ``json``, ``junit``)
+    under ``reports/`` (or ``$EVALKIT_REPORTS_DIR``), or to ``output`` (a file for one format, a folder for
+    several). Returns the report and the path of each file written."""
+    from evalkit.report.build import build_report as build
+    from evalkit.report.write import DEFAULT_TRACE_LIMIT, render, target_paths, write_text
+    from evalkit.trace.sources import open_runs
+
+    if not runs:
+        raise ConfigError("give at least one RUN to report on")
+    with open_runs(_store(store), runs) as (st, ids):
+        report = build(st, ids, rubrics=rubrics)
+        paths = target_paths(report, formats, Path(output) if output is not None else None)
+        limit = DEFAULT_TRACE_LIMIT if trace_limit is None else trace_limit
+        texts = {fmt: render(report, fmt, st, trace_limit=limit) for fmt in paths}
+    return report, {fmt: write_text(path, texts[fmt]) for fmt, path in paths.items()}
+
+
+def compare_runs(
+    store: str | Path | None,
+    runs: Sequence[str],
+    *,
+    reference: str | None = None,
+    rubrics: Sequence[str | Path] = (),
+    alpha: float = 0.05,
+) -> CompareReport:
+    """Compare runs (checkpoints) sample by sample: a leaderboard, and the reference run (the first unless
+    named) against each other run with paired statistics for accuracy, the rubric score and every criterion.
+    Runs are references in the store or exported run files."""
+    from evalkit.compare.pairing import compare_runs as compare
+    from evalkit.trace.sources import open_runs
+
+    if len(runs) < 2:
+        raise ConfigError("compare needs at least two runs")
+    with open_runs(_store(store), runs) as (st, ids):
+        ref = None
+        if reference is not None:
+            ref = reference if reference in ids else st.resolve_run(reference).run_id
+            if ref not in ids:
+                raise ConfigError(f"the reference {reference!r} must be one of the runs compared")
+        return compare(st, ids, reference=ref, rubrics=rubrics, alpha=alpha)
+
+
+def gate(
+    store: str | Path | None,
+    candidate: str,
+    *,
+    baseline: str | None = None,
+    policy: GatePolicy | str | Path | None = None,
+    rubrics: Sequence[str | Path] = (),
+) -> GateResult:
+    """Judge a candidate run against a policy (a ``GatePolicy``, a ``gate.yaml`` path, or the defaults) and,
+    when given, a baseline run or exported run file. Raises ``CannotEvaluate`` when it cannot judge; the
+    result says whether the gate passed and why."""
+    from evalkit.compare.gate import run_gate
+    from evalkit.compare.policy import GatePolicy, load_policy
+    from evalkit.trace.sources import open_runs
+
+    rules = policy if isinstance(policy, GatePolicy) else load_policy(Path(policy) if policy is not None else None)
+    refs = [candidate] if baseline is None else [candidate, baseline]
+    with open_runs(_store(store), refs) as (st, ids):
+        if baseline is not None and ids[0] == ids[1]:
+            raise ConfigError(f"the candidate and the baseline are the same run ({ids[0]})")
+        return run_gate(st, ids[0], ids[1] if baseline is not None else None, rules, rubrics=rubrics)
+
+
 __all__ = [
     "DEFAULT_STORE",
     "ModelSummary",
     "RunResult",
     "SampleKey",
+    "build_report",
+    "compare_runs",
     "default_store",
     "export_run",
+    "gate",
     "get_samples",
     "get_scores",
     "import_run",
@@ -204,4 +298,5 @@ __all__ = [
     "score_traces",
     "select_tasks",
     "summarise",
+    "write_report",
 ]

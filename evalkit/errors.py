@@ -10,6 +10,8 @@
     │   ├── StoreLockedError          another process is writing to the store
     │   └── RunNotFoundError          no run matches the given reference
     ├── ImportFormatError             an exported run or trace file is malformed (file:line: problem)
+    ├── CannotEvaluate                a gate could not judge (too few samples, mismatched suites, a metric
+    │                                 the policy needs was not measured)
     └── GateFailed                    exit 1: the evaluation ran but failed its gate or verification
 
 The CLI maps these to exit codes in one place (``evalkit.cli.main``); no traceback is shown for them
@@ -63,6 +65,11 @@ class RunNotFoundError(StoreError):
 
 class ImportFormatError(EvalkitError):
     """An exported run file or an external trace file is malformed."""
+
+
+class CannotEvaluate(EvalkitError):
+    """A gate could not judge the candidate: too few samples, mismatched suites, or a metric the policy
+    needs that the runs do not have (exit code 2, never a pass)."""
 
 
 class GateFailed(EvalkitError):

@@ -21,6 +21,8 @@ from typer.core import TyperGroup
 from evalkit import __version__
 from evalkit.cli import runs as runs_cmd
 from evalkit.cli import suite as suite_cmd
+from evalkit.cli.compare import compare_command, gate_command
+from evalkit.cli.report import report_command
 from evalkit.cli.run import run_command
 from evalkit.cli.score import score_command
 from evalkit.cli.state import STATE, err_console
@@ -86,6 +88,11 @@ app.command("export", help="Write a run (traces and scores) to a portable file."
 app.command("score", help="Score a stored run (never calling the agent's model) or external traces against rubrics.")(
     score_command
 )
+app.command("report", help="Report why models fail: figures, diagnosis and traces (terminal, md, html, json, junit).")(
+    report_command
+)
+app.command("compare", help="Compare runs (checkpoints) task by task with paired statistics.")(compare_command)
+app.command("gate", help="Pass or fail a run for CI: thresholds, no significant regression, invariants.")(gate_command)
 app.command("import-run", help="Load a run exported with 'evalkit export' into the store.")(runs_cmd.import_command)
 app.add_typer(suite_cmd.app, name="suite", cls=LeanGroup, help="Describe, validate, verify, explore and import suites.")
 

@@ -1,0 +1,1 @@
+"""Compare runs (checkpoints) sample by sample, and gate CI on significant regressions."""
