@@ -12,7 +12,11 @@ between calls and the same conversation always gives the same reply.
 - ``reckless`` guesses table and column names without looking, repeats the failing call, and then states a
   made-up number with confidence: the failure mode of the large model in the study.
 - ``noisy`` picks one of the two per task and epoch with a seeded probability (``p_disciplined``, 0.7 by
-  default), so runs with different seeds differ.
+  default), so runs with different seeds differ. Like a real model it finds some tasks harder than others:
+  most of its choices (``NOISY_SHARED``, 80%) come from a per-task draw that every seed and epoch shares, the
+  rest from a draw of its own. So two runs with different seeds agree on many tasks (paired statistics
+  have something to pair), and ``noisy@0.6`` fails every task ``noisy@0.7`` fails on the shared draws:
+  a checkpoint that got worse, not a different model.
 """
 
 from __future__ import annotations
@@ -62,13 +66,25 @@ def unit_hash(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+NOISY_SHARED = 0.8
+"""The share of the noisy agent's choices that come from the per-task draw shared by every seed."""
+
+
+def noisy_policy(task_id: str, seed: int, epoch: int, p_disciplined: float) -> str:
+    """Which script the noisy agent follows on this task, seed and epoch (disciplined with probability p)."""
+    if unit_hash("noisy-shared", seed, task_id, epoch) < NOISY_SHARED:
+        draw = unit_hash("noisy-task", task_id)
+    else:
+        draw = unit_hash("noisy", seed, task_id, epoch)
+    return "disciplined" if draw < p_disciplined else "reckless"
+
+
 def next_action(
     policy: str, task: TaskSpec, results: list[str], *, seed: int, epoch: int, params: dict[str, Any]
 ) -> Action:
     """The action to take after the given tool results (in order of the calls made so far)."""
     if policy == "noisy":
-        p = float(params.get("p_disciplined", 0.7))
-        policy = "disciplined" if unit_hash("noisy", seed, task.id, epoch) < p else "reckless"
+        policy = noisy_policy(task.id, seed, epoch, float(params.get("p_disciplined", 0.7)))
     script = disciplined(task, seed, epoch) if policy == "disciplined" else reckless(task, seed, epoch)
     action = next(script)
     for result in results:

@@ -27,7 +27,7 @@ def report_store(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> t
             FIXTURES / "mini" / "suite",
             list(REPORT_MODELS),
             epochs=2,
-            seed=3,
+            seed=19,
             store=store,
             name="report-fixture",
             rubrics=["tool-discipline", "answer"],
