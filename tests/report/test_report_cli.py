@@ -48,9 +48,7 @@ def test_output_path_and_its_errors(report_store: tuple[Path, str], tmp_path: Pa
     assert target.read_text().startswith("# evalkit report")
     two = _cli("report", "latest", "--store", str(store), "-f", "md", "-f", "json", "-o", str(tmp_path / "x.md"))
     assert two.returncode == 2 and "give a folder" in two.stderr
-    folder = _cli(
-        "report", "latest", "--store", str(store), "-f", "md", "-f", "json", "-o", str(tmp_path / "dir")
-    )
+    folder = _cli("report", "latest", "--store", str(store), "-f", "md", "-f", "json", "-o", str(tmp_path / "dir"))
     assert folder.returncode == 0 and len(list((tmp_path / "dir").iterdir())) == 2
     missing = _cli("report", "no-such-run", "--store", str(store))
     assert missing.returncode == 2 and "no-such-run" in missing.stderr
