@@ -117,6 +117,7 @@ def test_gate_step() -> None:
     baseline = gate[gate.index("--baseline") + 1]
     assert not baseline.startswith(("/", "X", "runs/", "reports/")) and "X" not in baseline
     assert baseline.endswith((".jsonl", ".jsonl.gz")), "a file from `evalkit export`, committed to the repository"
+    assert (ROOT / baseline).is_file(), "the baseline the workflow names is committed"
     policy = gate[gate.index("--policy") + 1]
     assert (ROOT / policy).is_file()
     junit = gate[gate.index("--junit") + 1]
@@ -176,3 +177,36 @@ def test_example_policy_keys() -> None:
     for key in ("min_samples", "thresholds", "regression", "invariants", "margin", "correction"):
         line = next(i for i, line in enumerate(text.split("\n")) if line.strip().startswith(f"{key}:"))
         assert text.split("\n")[line - 1].strip().startswith("#"), f"{key} has no comment"
+
+
+def _expand(script: str) -> str:
+    """A run block with its expressions as GitHub would fill them for PR 7 with no EVALKIT_MODEL set."""
+    script = script.replace("${{ vars.EVALKIT_MODEL || 'scripted/disciplined' }}", "scripted/disciplined")
+    script = script.replace("${{ github.event.number }}", "7")
+    assert "${{" not in script, f"an expression the test does not know how to fill: {script}"
+    return script
+
+
+@pytest.mark.slow
+def test_the_workflow_commands_run_and_the_gate_passes(tmp_path: Path) -> None:
+    """Run the workflow's evalkit steps as GitHub would (from a checkout, offline default model): the run
+    is made, the gate compares it with the committed baseline and passes, and writes its JUnit file."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "examples").symlink_to(EXAMPLES)
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary), "EVALKIT_REPORTS_DIR": "reports"}
+    env.pop("OPENAI_API_KEY", None)
+    for step in _steps():
+        script = str(step.get("run", ""))
+        if not script.lstrip().startswith("evalkit"):
+            continue
+        words = shlex.split(_expand(script).replace("\\\n", " "))
+        done = subprocess.run(
+            [sys.executable, "-m", "evalkit", *words[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, f"{' '.join(words)}\n{done.stdout}\n{done.stderr}"
+    assert "gate passed" in summary.read_text()
+    assert (tmp_path / "reports" / "gate.xml").is_file()
