@@ -140,20 +140,21 @@ def get_samples(
     model: str | None = None,
     with_events: bool = True,
 ) -> tuple[RunRecord, list[Sample]]:
-    """A run (by id, unique prefix, name or ``latest``) and its samples, optionally with their events."""
-    from evalkit.trace.store import TraceStore
+    """A run (by id, unique prefix, name, ``latest`` or an exported run file) and its samples, optionally
+    with their events."""
+    from evalkit.trace.sources import open_runs
 
-    with TraceStore.open(_store(store), write=False) as st:
-        record = st.resolve_run(run)
+    with open_runs(_store(store), [run]) as (st, ids):
+        record = st.get_run(ids[0])
         return record, st.samples(record.run_id, task_id=task_id, model=model, with_events=with_events)
 
 
 def get_scores(store: str | Path | None, run: str, *, rubric: str | None = None) -> tuple[RunRecord, list[Score]]:
-    """A run's stored rubric scores (every rubric and version, or one rubric's)."""
-    from evalkit.trace.store import TraceStore
+    """A run's stored rubric scores (every rubric and version, or one rubric's); the run may be a file."""
+    from evalkit.trace.sources import open_runs
 
-    with TraceStore.open(_store(store), write=False) as st:
-        record = st.resolve_run(run)
+    with open_runs(_store(store), [run]) as (st, ids):
+        record = st.get_run(ids[0])
         return record, st.scores(record.run_id, rubric=rubric)
 
 
@@ -248,6 +249,8 @@ def compare_runs(
     if len(runs) < 2:
         raise ConfigError("compare needs at least two runs")
     with open_runs(_store(store), runs) as (st, ids):
+        if len(set(ids)) < 2:
+            raise ConfigError(f"compare needs two different runs; all of {', '.join(runs)} are run {ids[0]}")
         ref = None
         if reference is not None:
             ref = reference if reference in ids else st.resolve_run(reference).run_id

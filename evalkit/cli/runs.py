@@ -59,12 +59,21 @@ def show_command(
     model: str = typer.Option(None, "--model", "-m", help="Show only this model's samples."),
     epoch: int = typer.Option(None, "--epoch", help="Show only this epoch."),
     full: bool = typer.Option(False, "--full", help="Do not shorten long prompts and results."),
+    vs: str = typer.Option(
+        None, "--vs", help="Another run (or exported run file): show TASK's traces of both runs side by side."
+    ),
     store: Path = STORE_OPTION,
 ) -> None:
     """Render traces: each model turn, each tool call with its arguments, the result or the error, the final
-    answer, tokens, latency and cost. Without TASK, a one-line summary per sample."""
+    answer, tokens, latency and cost. Without TASK, a one-line summary per sample. RUN may also be a file
+    from 'evalkit export'."""
     from evalkit.api import get_samples
 
+    if vs is not None:
+        if task is None:
+            raise typer.BadParameter("--vs compares one task: give RUN TASK --vs OTHER_RUN", param_hint="--vs")
+        _side_by_side(run, vs, task, model=model, epoch=epoch, full=full, store=store)
+        return
     record, samples = get_samples(store_path(store), run, task_id=task, model=model, with_events=task is not None)
     if epoch is not None:
         samples = [s for s in samples if s.epoch == epoch]
@@ -79,7 +88,7 @@ def show_command(
         raise ConfigError(f"run {record.run_id} has no sample of task {task!r}")
     from evalkit.api import get_scores
 
-    _, scores = get_scores(store_path(store), record.run_id)
+    _, scores = get_scores(store_path(store), run)
     for s in samples:
         render_sample(s, full=full)
         render_verdicts([v for v in scores if v.sample_id == s.sample_id])
@@ -113,16 +122,52 @@ def _short(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def render_sample(s: Sample, *, full: bool = False) -> None:
+def _side_by_side(
+    run: str, other: str, task: str, *, model: str | None, epoch: int | None, full: bool, store: Path | None
+) -> None:
+    """TASK's samples of two runs in two columns, epoch by epoch (the same model, or each run's only one)."""
+    from rich.console import Group
+    from rich.table import Table
+
+    from evalkit.api import get_samples
+    from evalkit.errors import ConfigError
+
+    sides = [get_samples(store_path(store), ref, task_id=task, with_events=True) for ref in (run, other)]
+    for (record, samples), ref in zip(sides, (run, other), strict=True):
+        if not samples:
+            raise ConfigError(f"run {ref} ({record.run_id}) has no sample of task {task!r}")
+    (rec_a, a), (rec_b, b) = sides
+    models_a, models_b = {s.model for s in a}, {s.model for s in b}
+    if model is not None:
+        a, b = [s for s in a if s.model == model], [s for s in b if s.model == model]
+    elif models_a != models_b and not (len(models_a) == 1 and len(models_b) == 1):
+        raise ConfigError("the runs have different models: choose one with --model")
+    by_b = {(s.model if models_a == models_b else "", s.epoch): s for s in b}
+    table = Table(show_lines=True, expand=True)
+    table.add_column(f"{rec_a.name or rec_a.run_id}", ratio=1, overflow="fold")
+    table.add_column(f"{rec_b.name or rec_b.run_id}", ratio=1, overflow="fold")
+    for s in a:
+        if epoch is not None and s.epoch != epoch:
+            continue
+        twin = by_b.get((s.model if models_a == models_b else "", s.epoch))
+        table.add_row(
+            Group(*sample_renderables(s, full=full)),
+            Group(*sample_renderables(twin, full=full)) if twin else "(no such sample)",
+        )
+    console().print(f"task [bold]{task}[/]: {rec_a.run_id} (left) vs {rec_b.run_id} (right)")
+    console().print(table)
+
+
+def sample_renderables(s: Sample, *, full: bool = False) -> list[Any]:
+    """One sample's trace as rich renderables: a title, each event, the result panel."""
     from rich.markup import escape
     from rich.panel import Panel
+    from rich.rule import Rule
 
-    out = console()
     verdict = "infra error" if s.status == "infra_error" else ("[green]correct[/]" if s.correct else "[red]wrong[/]")
     cost = "unknown" if s.cost_usd is None else f"${s.cost_usd:.5f}"
-    out.rule(f"{escape(s.task_id)} · {escape(s.model)} · epoch {s.epoch}")
-    for e in s.events:
-        out.print(_render_event(e, full=full))
+    out: list[Any] = [Rule(f"{escape(s.task_id)} · {escape(s.model)} · epoch {s.epoch}")]
+    out.extend(_render_event(e, full=full) for e in s.events)
     body = (
         f"answer: {escape(s.final_answer or '(none)')}\nexpected: {escape(s.expected or '')}\n"
         f"{verdict} · stopped by {s.stop_reason} · {s.turns} turns · {s.tool_calls} tool calls "
@@ -130,7 +175,13 @@ def render_sample(s: Sample, *, full: bool = False) -> None:
     )
     if s.error:
         body += f"\n[red]{escape(s.error)}[/]"
-    out.print(Panel(body, title="result", expand=False))
+    out.append(Panel(body, title="result", expand=False))
+    return out
+
+
+def render_sample(s: Sample, *, full: bool = False) -> None:
+    for part in sample_renderables(s, full=full):
+        console().print(part)
 
 
 def render_verdicts(scores: list[Score]) -> None:

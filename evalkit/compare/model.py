@@ -59,6 +59,8 @@ class FlippedTask:
     show_a: str
     """The command that shows run A's trace of the task (``evalkit show RUN TASK``)."""
     show_b: str
+    side_by_side: str
+    """The command that shows both runs' traces of the task side by side (``evalkit show A TASK --vs B``)."""
 
 
 @dataclass(frozen=True)

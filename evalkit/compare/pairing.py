@@ -205,7 +205,15 @@ def _flips(
     for task, (ca, cb, n) in sorted(per_task.items()):
         if ca == cb:
             continue
-        flip = FlippedTask(task, ca, cb, n, f"evalkit show {run_a} {task}", f"evalkit show {run_b} {task}")
+        flip = FlippedTask(
+            task,
+            ca,
+            cb,
+            n,
+            f"evalkit show {run_a} {task}",
+            f"evalkit show {run_b} {task}",
+            f"evalkit show {run_a} {task} --vs {run_b}",
+        )
         (fixed if cb > ca else broken).append(flip)
     return tuple(fixed), tuple(broken)
 

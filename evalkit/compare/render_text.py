@@ -57,7 +57,7 @@ METRIC_HEADER = ("metric", "A", "B", "Δ", "95% CI", "p", "test", "MDE (pts)")
 METRIC_ALIGN = "lrrrrrlr"
 LEADER_HEADER = ("#", "label", "run", "accuracy [95% CI]", "rubric score", "cost / sample", "tokens / sample")
 LEADER_ALIGN = "rllrrrr"
-FLIP_HEADER = ("task", "change", "correct A → B", "show A", "show B")
+FLIP_HEADER = ("task", "change", "correct A → B", "traces side by side")
 RULE_HEADER = ("status", "rule", "model", "observed", "limit", "p", "detail")
 RULE_ALIGN = "lllrrrl"
 _TESTS = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired bootstrap"}
@@ -214,7 +214,7 @@ def flips(pc: PairComparison) -> list[tuple[str, FlippedTask]]:
 
 
 def flip_row(change: str, f: FlippedTask) -> list[str]:
-    return [f.task_id, change, f"{f.correct_a}/{f.epochs} → {f.correct_b}/{f.epochs}", f.show_a, f.show_b]
+    return [f.task_id, change, f"{f.correct_a}/{f.epochs} → {f.correct_b}/{f.epochs}", f.side_by_side]
 
 
 def significance_note(alpha: float) -> str:
@@ -381,7 +381,7 @@ def _md_flips(pc: PairComparison) -> list[str]:
     rows = flips(pc)
     if not rows:
         return ["No task changed its number of right answers."]
-    body = table(FLIP_HEADER, [_md_flip_row(c, f) for c, f in rows], "llrll")
+    body = table(FLIP_HEADER, [_md_flip_row(c, f) for c, f in rows], "llrl")
     summary = f"Tasks that changed: {len(pc.broken)} broken, {len(pc.fixed)} fixed"
     if len(rows) > FLIPS_INLINE:
         return details(summary, body)
@@ -389,8 +389,8 @@ def _md_flips(pc: PairComparison) -> list[str]:
 
 
 def _md_flip_row(change: str, f: FlippedTask) -> list[str]:
-    task, change, counts, show_a, show_b = flip_row(change, f)
-    return [code(task), change, counts, code(show_a), code(show_b)]
+    task, change, counts, command = flip_row(change, f)
+    return [code(task), change, counts, code(command)]
 
 
 def _md_behaviours(pc: PairComparison) -> list[str]:
@@ -547,7 +547,7 @@ def _term_flips(pc: PairComparison, console: Console) -> None:
     if not rows:
         console.print("no task changed its number of right answers")
         return
-    t = _table(f"Tasks that changed: {len(pc.broken)} broken, {len(pc.fixed)} fixed", FLIP_HEADER, "llrll")
+    t = _table(f"Tasks that changed: {len(pc.broken)} broken, {len(pc.fixed)} fixed", FLIP_HEADER, "llrl")
     for change, f in rows:
         cells = [_esc(c) for c in flip_row(change, f)]
         cells[1] = f"[{'red' if change == 'broken' else 'green'}]{cells[1]}[/]"

@@ -18,6 +18,7 @@ from evalkit.report.model import RunInfo
 from evalkit.trace.store import TraceStore
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+MINI = FIXTURES / "mini" / "suite"
 SEEDS = (1, 2, 3)
 GENERATED_AT = "2026-01-01T00:00:00.000000+00:00"
 
@@ -82,6 +83,7 @@ def stable_pair(pc: PairComparison, ids: dict[str, str]) -> PairComparison:
             f,
             show_a=f.show_a.replace(pc.run_a, ids[pc.run_a]),
             show_b=f.show_b.replace(pc.run_b, ids[pc.run_b]),
+            side_by_side=f.side_by_side.replace(pc.run_a, ids[pc.run_a]).replace(pc.run_b, ids[pc.run_b]),
         )
 
     return dataclasses.replace(
@@ -131,3 +133,26 @@ def gate_result(four_runs: CompareReport) -> GateResult:
         comparisons=(pc,),
         notes=("the baseline was imported from baselines/mini.jsonl.gz",),
     )
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> dict[str, object]:
+    """A store with a disciplined and a reckless run of the mini suite (6 epochs: 24 samples each), a run of
+    another suite, and the disciplined run exported as a baseline file."""
+    folder = tmp_path_factory.mktemp("gate")
+    store = folder / "store.duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVALKIT_CACHE_DIR", str(cache_dir))
+        common = {"epochs": 6, "store": store, "rubrics": ["tool-discipline", "answer"]}
+        good = evalkit.run_suite(MINI, ["scripted/disciplined"], name="good", **common)  # type: ignore[arg-type]
+        bad = evalkit.run_suite(MINI, ["scripted/reckless"], name="bad", **common)  # type: ignore[arg-type]
+        other = evalkit.run_suite(
+            "finance-single",
+            ["scripted/disciplined"],
+            limit=4,
+            name="other-suite",
+            **common,  # type: ignore[arg-type]
+        )
+    baseline = folder / "baseline.jsonl.gz"
+    evalkit.export_run(store, "good", baseline)
+    return {"store": store, "good": good.run.run_id, "bad": bad.run.run_id, "other": other.run.run_id, "file": baseline}

@@ -20,29 +20,6 @@ from tests.conftest import FIXTURES
 MINI = FIXTURES / "mini" / "suite"
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> dict[str, object]:
-    """A store with a disciplined and a reckless run of the mini suite (6 epochs: 24 samples each), a run of
-    another suite, and the disciplined run exported as a baseline file."""
-    folder = tmp_path_factory.mktemp("gate")
-    store = folder / "store.duckdb"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EVALKIT_CACHE_DIR", str(cache_dir))
-        common = {"epochs": 6, "store": store, "rubrics": ["tool-discipline", "answer"]}
-        good = evalkit.run_suite(MINI, ["scripted/disciplined"], name="good", **common)  # type: ignore[arg-type]
-        bad = evalkit.run_suite(MINI, ["scripted/reckless"], name="bad", **common)  # type: ignore[arg-type]
-        other = evalkit.run_suite(
-            "finance-single",
-            ["scripted/disciplined"],
-            limit=4,
-            name="other-suite",
-            **common,  # type: ignore[arg-type]
-        )
-    baseline = folder / "baseline.jsonl.gz"
-    evalkit.export_run(store, "good", baseline)
-    return {"store": store, "good": good.run.run_id, "bad": bad.run.run_id, "other": other.run.run_id, "file": baseline}
-
-
 def _gate(runs: dict[str, object], candidate: str, **kw: object) -> evalkit.GateResult:  # type: ignore[name-defined]
     return evalkit.gate(runs["store"], candidate, **kw)  # type: ignore[arg-type]
 

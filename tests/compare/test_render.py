@@ -128,7 +128,7 @@ def test_compare_markdown_names_every_label_and_metric(request: pytest.FixtureRe
         for m in pc.metrics:
             assert f"| {metric_name(m.metric)}" in md
         for f in (*pc.fixed, *pc.broken):
-            assert f.show_a in md and f.show_b in md
+            assert f.side_by_side in md
     assert_tables_consistent(md)
     assert_clean_lines(md)
 
@@ -170,7 +170,15 @@ def test_compare_markdown_escapes_labels_and_notes(four_runs: CompareReport) -> 
 def test_unpaired_samples_and_many_flips(two_runs: CompareReport) -> None:
     pc = two_runs.comparisons[0]
     broken = tuple(
-        FlippedTask(f"task-{i:02}", 3, 1, 3, f"evalkit show A task-{i:02}", f"evalkit show B task-{i:02}")
+        FlippedTask(
+            f"task-{i:02}",
+            3,
+            1,
+            3,
+            f"evalkit show A task-{i:02}",
+            f"evalkit show B task-{i:02}",
+            f"evalkit show A task-{i:02} --vs B",
+        )
         for i in range(11)
     )
     pc = dataclasses.replace(pc, only_a=3, unfinished=1, broken=broken)
