@@ -59,6 +59,7 @@ def render_html(report: Report, traces: Sequence[Trace], omitted: int = 0) -> st
             summary=_summary(report),
             criteria=_criteria(report),
             slices=_slices(report),
+            behaviour_slices=[(dim, *report.criteria_by_slice(dim)) for dim in ("kind", "difficulty")],
             charts=_charts(report),
             tasks=[_task(row, traces, index, labels) for row in report.tasks],
             traces=[_trace(i, t, report, labels) for i, t in enumerate(traces)],

@@ -277,7 +277,22 @@ def _slices(report: Report) -> list[str]:
             lines += ["", *details(f"By tag ({len(values)} tags)", body)]
         else:
             lines += ["", f"### By {inline(dim)}", "", *body]
+    for dim in ("kind", "difficulty"):
+        criteria = _criteria_by_slice(report, dim)
+        if criteria and dim == "kind":
+            lines += ["", "### Behaviours by task kind", "", "Criterion pass rates per model and task kind.", ""]
+            lines += criteria
+        elif criteria:
+            lines += ["", *details("Behaviours by difficulty", criteria)]
     return lines
+
+
+def _criteria_by_slice(report: Report, dim: str) -> list[str]:
+    columns, rows = report.criteria_by_slice(dim)
+    if not rows:
+        return []
+    cells = [[name, *("—" if r is None else f"{pct(r.rate)} ({r.n})" for r in rates)] for name, rates in rows]
+    return table(["criterion", *(f"{label} · {v}" for label, v in columns)], cells, "l" + "r" * len(columns))
 
 
 def _slice_table(report: Report, dim: str, values: Sequence[str]) -> list[str]:

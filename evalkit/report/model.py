@@ -197,6 +197,28 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def criteria_by_slice(self, dimension: str) -> tuple[list[tuple[str, str]], list[tuple[str, list[Rate | None]]]]:
+        """Criterion pass rates per (group label, slice value) of one dimension (``kind``, ``difficulty``):
+        the columns, and a row per criterion that has a rate somewhere. Does a behaviour learnt on one kind
+        of task hold on the other?"""
+        values: list[str] = []
+        for g in self.groups:
+            values.extend(s.value for s in g.slices if s.dimension == dimension and s.value not in values)
+        slices = {(g.label, s.value): s for g in self.groups for s in g.slices if s.dimension == dimension}
+        columns = [(g.label, v) for g in self.groups for v in values if (g.label, v) in slices]
+        rows = []
+        for info in self.criteria:
+            rates: list[Rate | None] = []
+            for column in columns:
+                stat = next(
+                    (c for c in slices[column].criteria if (c.rubric, c.criterion) == (info.rubric, info.criterion)),
+                    None,
+                )
+                rates.append(stat.rate if stat is not None and stat.rate.n else None)
+            if any(r is not None for r in rates):
+                rows.append((info.criterion, rates))
+        return columns, rows if len(values) > 1 else []
+
     def criterion_info(self, rubric: str, criterion: str) -> CriterionInfo | None:
         for c in self.criteria:
             if c.rubric == rubric and c.criterion == criterion:

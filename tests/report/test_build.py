@@ -143,3 +143,13 @@ def test_the_same_model_in_two_runs_is_labelled_by_run(report_store: tuple[Path,
     labels = {g.label for g in report.groups}
     assert "scripted/reckless @ report-fixture" in labels and "scripted/reckless @ copy" in labels
     assert len(report.runs) == 2
+
+
+def test_behaviours_by_task_kind_agree_with_each_slice(report: Report) -> None:
+    columns, rows = report.criteria_by_slice("kind")
+    assert {v for _, v in columns} == {"single_table", "multi_table"} and len(columns) == 6
+    correct = dict(rows)["answer_correct"]
+    for (label, value), rate in zip(columns, correct, strict=True):
+        sl = next(s for s in _group(report, label).slices if (s.dimension, s.value) == ("kind", value))
+        assert rate is not None and (rate.k, rate.n) == (sl.accuracy.k, sl.accuracy.n)
+    assert report.criteria_by_slice("no-such-dimension") == ([], [])
