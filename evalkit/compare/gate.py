@@ -194,7 +194,7 @@ def _regressions(pc: PairComparison, policy: GatePolicy) -> list[RuleResult]:
             f"p={p:.3g}{' (Holm)' if policy.correction == 'holm' and len(tested) > 1 else ''}, n={m.n}"
         )
         if failed:
-            detail += f": worse by more than {policy.margin:.1%} at alpha {policy.alpha:g}"
+            detail += f": worse by more than {policy.margin * 100:.1f} pts at alpha {policy.alpha:g}"
         out.append(
             RuleResult(
                 f"no regression: {m.metric}",

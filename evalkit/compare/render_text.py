@@ -50,6 +50,8 @@ WORSE = "▼"
 BEHAVIOURS_TOP = 5
 """Behaviours listed under "behaviours that changed most"."""
 FLIPS_INLINE = 10
+RULES_INLINE = 10
+"""With more rules than this, the Markdown lists the failed and skipped ones and folds the passed ones."""
 """More fixed and broken tasks than this go in a ``<details>`` block (Markdown)."""
 CRITICAL_MARK = "⚠"
 
@@ -465,8 +467,14 @@ def render_gate_markdown(result: GateResult) -> str:
     if result.baseline is not None:
         head.append(f"Baseline: {_md_run(result.baseline)}.")
     rules = ["### Rules", "", gate_tally(result)]
-    if result.rules:
-        rules += ["", *table(RULE_HEADER, [_md_rule_row(r) for r in ordered_rules(result)], RULE_ALIGN)]
+    ordered = ordered_rules(result)
+    shown = [r for r in ordered if r.status != "pass"] if len(ordered) > RULES_INLINE else ordered
+    folded = [r for r in ordered if r not in shown]
+    if shown:
+        rules += ["", *table(RULE_HEADER, [_md_rule_row(r) for r in shown], RULE_ALIGN)]
+    if folded:
+        body = table(RULE_HEADER, [_md_rule_row(r) for r in folded], RULE_ALIGN)
+        rules += ["", *details(f"{plural(len(folded), 'rule')} passed", body)]
     changes: list[str] = []
     if result.comparisons:
         changes = ["### Against the baseline"]
