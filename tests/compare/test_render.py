@@ -457,3 +457,17 @@ def test_pair_comparison_reuse(gate_result: GateResult) -> None:
     metrics = next(t for t in table_rows(md) if t[0][1].strip() == "metric")
     names = [row[1].strip().removesuffix(" ⚠") for row in metrics[2:]]
     assert names == ["accuracy", "rubric score", *(m.metric for m in pc.behaviours_by_change()[:5])]
+
+
+def test_gate_markdown_folds_passed_rules_when_there_are_many(gate_result: GateResult) -> None:
+    passing = gate_result.rules[1]
+    assert passing.status == "pass"
+    many = [dataclasses.replace(passing, rule=f"criterion c{i} >= 0.5") for i in range(12)]
+    result = dataclasses.replace(gate_result, rules=(gate_result.rules[0], *many))
+    md = render_gate_markdown(result)
+    head, _, folded = md.partition("<summary>12 rules passed</summary>")
+    assert folded, md
+    assert gate_result.rules[0].rule.replace("<", "&lt;") in head
+    assert all(f"criterion c{i} >= 0.5" in folded and f"criterion c{i} >= 0.5" not in head for i in range(12))
+    few = render_gate_markdown(gate_result)
+    assert "<details>\n<summary>" not in few.split("Policy as applied")[0]
