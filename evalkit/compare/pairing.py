@@ -21,7 +21,7 @@ from evalkit.compare.model import (
     PairComparison,
 )
 from evalkit.errors import ConfigError
-from evalkit.report.build import Collected, RunData, SampleRow, collect, report_of, sample_score
+from evalkit.report.build import OUTCOME_CHECKS, Collected, RunData, SampleRow, collect, report_of, sample_score
 from evalkit.report.model import CriterionInfo, Report
 from evalkit.stats.paired import PairedComparison, compare_binary, compare_scores
 
@@ -177,6 +177,8 @@ def _metrics(
         )
         out.append(_change("rubric_score", "score", "normal", c, alpha))
     for key, info in criteria.items():
+        if (info.check or info.criterion) in OUTCOME_CHECKS:
+            continue  # it restates accuracy: compared above, and a second test of it would only dilute Holm
         judged = [
             (ra.verdicts[key][0] == "pass", rb.verdicts[key][0] == "pass", ra.sample.task_id)
             for ra, rb in pairs
