@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from evalkit.compare.model import CompareReport, LeaderRow, PairComparison
-from evalkit.compare.render_text import (
+from evalkit.compare.text_format import (
     BEHAVIOURS_TOP,
     CRITICAL_MARK,
     FLIP_HEADER,

@@ -12,7 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from evalkit.compare.gate_model import GateResult, RuleResult
-from evalkit.compare.render_text import p_text, rule_value
+from evalkit.compare.text_format import p_text, rule_value
 
 __all__ = ["render_gate_junit"]
 

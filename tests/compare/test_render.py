@@ -26,20 +26,15 @@ from evalkit.compare.model import CompareReport, FlippedTask, PairComparison
 from evalkit.compare.render_html import render_compare_html
 from evalkit.compare.render_junit import render_gate_junit
 from evalkit.compare.render_text import (
-    COMPARE_SCHEMA_PATH,
-    GATE_SCHEMA_PATH,
     load_schema,
-    metric_name,
-    p_text,
-    pts,
     render_compare_json,
     render_compare_markdown,
     render_compare_terminal,
     render_gate_json,
     render_gate_markdown,
     render_gate_terminal,
-    signed,
 )
+from evalkit.compare.text_format import COMPARE_SCHEMA_PATH, GATE_SCHEMA_PATH, metric_name, p_text, pts, signed
 
 GOLDEN = Path(__file__).parent / "golden"
 EVIL = "<script>alert('x')</script> $5 | a\nb"
