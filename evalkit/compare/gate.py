@@ -18,7 +18,8 @@ from evalkit.compare.model import MetricChange, PairComparison
 from evalkit.compare.pairing import compare_pair, pair_models
 from evalkit.compare.policy import GatePolicy
 from evalkit.errors import CannotEvaluate
-from evalkit.report.build import RunData, SampleRow, collect, report_of
+from evalkit.report.build import RunData, SampleRow, collect
+from evalkit.report.figures import report_of
 from evalkit.report.model import CriterionInfo, ModelReport
 
 if TYPE_CHECKING:

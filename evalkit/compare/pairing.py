@@ -21,7 +21,8 @@ from evalkit.compare.model import (
     PairComparison,
 )
 from evalkit.errors import ConfigError
-from evalkit.report.build import OUTCOME_CHECKS, Collected, RunData, SampleRow, collect, report_of, sample_score
+from evalkit.report.build import OUTCOME_CHECKS, Collected, RunData, SampleRow, collect
+from evalkit.report.figures import report_of, sample_score
 from evalkit.report.model import CriterionInfo, Report
 from evalkit.stats.paired import PairedComparison, compare_binary, compare_scores
 
