@@ -10,9 +10,7 @@ them out. The chart is deterministic (a fixed hash salt, no date), so the same r
 
 from __future__ import annotations
 
-import io
 import math
-import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -45,9 +43,11 @@ from evalkit.compare.text_format import (
     trend_value,
 )
 from evalkit.report.build import OUTCOME_CHECKS
+from evalkit.report.charts import new_figure, render_svg
 
 if TYPE_CHECKING:
     import jinja2
+    from matplotlib.figure import Figure
 
 __all__ = ["render_compare_html"]
 
@@ -169,27 +169,13 @@ def chart_svg(report: CompareReport) -> str | None:
     series = [(k, v) for k, v in series if any(not math.isnan(x) for x in v)]
     if not series:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    # a fixed hash salt and no date (below) make the SVG the same bytes every time; text stays text
-    with matplotlib.rc_context({"svg.hashsalt": "evalkit", "svg.fonttype": "none", "font.size": 8}):
-        fig = _lines(plt, cols, series) if len(cols) > 2 else _dumbbell(plt, cols, series)
-        buf = io.StringIO()
-        try:
-            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-        finally:
-            plt.close(fig)
-    svg = buf.getvalue()
-    svg = svg[svg.index("<svg") :]
-    return re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S).strip()
+    draw = (lambda: _lines(cols, series)) if len(cols) > 2 else (lambda: _dumbbell(cols, series))
+    return render_svg("trend", draw, font_size=8)
 
 
-def _lines(plt: Any, cols: Sequence[LeaderRow], series: Sequence[tuple[str, list[float]]]) -> Any:
+def _lines(cols: Sequence[LeaderRow], series: Sequence[tuple[str, list[float]]]) -> Figure:
     """One line per metric across the runs (x), the legend to the right of the plot."""
-    fig, ax = plt.subplots(figsize=(9.0, 3.8), layout="constrained")
+    fig, ax = new_figure(9.0, 3.8)
     x = list(range(len(cols)))
     for i, (key, values) in enumerate(series):
         ax.plot(
@@ -215,9 +201,9 @@ def _lines(plt: Any, cols: Sequence[LeaderRow], series: Sequence[tuple[str, list
     return fig
 
 
-def _dumbbell(plt: Any, cols: Sequence[LeaderRow], series: Sequence[tuple[str, list[float]]]) -> Any:
+def _dumbbell(cols: Sequence[LeaderRow], series: Sequence[tuple[str, list[float]]]) -> Figure:
     """Per metric, a segment from run A's value to run B's (with two runs)."""
-    fig, ax = plt.subplots(figsize=(9.0, max(2.2, 0.6 + 0.28 * len(series))), layout="constrained")
+    fig, ax = new_figure(9.0, max(2.2, 0.6 + 0.28 * len(series)))
     y = list(range(len(series)))
     names = ("A", "B") if len(cols) == 2 else ("A",)
     for j, (_, values) in enumerate(series):

@@ -1,10 +1,11 @@
 """The HTML report's charts, drawn with matplotlib and returned as inline SVG text.
 
 Each function takes a ``Report`` and returns the ``<svg>`` element as a string, or ``None`` when there is
-nothing to plot. matplotlib is imported (with the Agg backend) only when a chart is drawn, never at import
-of evalkit. The output is deterministic: a fixed hash salt, no date in the metadata, text kept as text
-(``svg.fonttype = "none"``), and every ``id`` prefixed with the chart's name so that several charts can live
-in one HTML document without their clip paths clashing.
+nothing to plot. matplotlib is imported only when a chart is drawn, never at import of evalkit, and pyplot
+never: figures are made directly, so a notebook's backend and figures are left alone. The output is
+deterministic: a fixed hash salt, no date in the metadata, text kept as text (``svg.fonttype = "none"``),
+and every ``id`` prefixed with the chart's name so that several charts can live in one HTML document
+without their clip paths clashing.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["behaviours_chart", "by_kind_chart", "cost_chart"]
+__all__ = ["behaviours_chart", "by_kind_chart", "cost_chart", "new_figure", "render_svg"]
 
 _COLORS = ("#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f")
 _WIDTH_IN = 7.5
@@ -32,25 +33,30 @@ def _color(i: int) -> str:
     return _COLORS[i % len(_COLORS)]
 
 
-def _render(name: str, draw: Callable[[], Figure | None]) -> str | None:
+def render_svg(name: str, draw: Callable[[], Figure | None], *, font_size: float = 9) -> str | None:
     """Run ``draw`` under evalkit's matplotlib settings and return its figure as inline SVG (None if it drew
-    nothing). The settings are restored afterwards and the figure is closed."""
+    nothing). Figures are made without pyplot (``new_figure``), so a caller's backend and open figures are
+    left alone, and nothing is kept once the SVG is written."""
     import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     buf = io.StringIO()
     # A fixed hash salt makes the SVG ids stable; "none" keeps text as text (smaller, searchable).
-    with matplotlib.rc_context({"svg.hashsalt": "evalkit", "svg.fonttype": "none", "font.size": 9}):
+    with matplotlib.rc_context({"svg.hashsalt": "evalkit", "svg.fonttype": "none", "font.size": font_size}):
         fig = draw()
         if fig is None:
             return None
-        try:
-            fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
-        finally:
-            plt.close(fig)
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return _inline(buf.getvalue(), name)
+
+
+def new_figure(width_in: float, height_in: float) -> tuple[Figure, Axes]:
+    """A figure and its axes, made without pyplot: no global state, no backend switch."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    ax = fig.subplots()
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig, ax
 
 
 def _inline(svg: str, name: str) -> str:
@@ -67,10 +73,7 @@ def _inline(svg: str, name: str) -> str:
 
 
 def _figure(height_in: float) -> tuple[Figure, Axes]:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(_WIDTH_IN, height_in), layout="constrained")
-    ax.spines[["top", "right"]].set_visible(False)
+    fig, ax = new_figure(_WIDTH_IN, height_in)
     ax.tick_params(labelsize=8)
     return fig, ax
 
@@ -97,7 +100,7 @@ def _legend(ax: Axes, groups: Sequence[ModelReport], **kwargs: Any) -> None:
 
 def behaviours_chart(report: Report) -> str | None:
     """Pass rate of each behaviour criterion, one bar per group, with Wilson intervals."""
-    return _render("behaviours", lambda: _draw_behaviours(report))
+    return render_svg("behaviours", lambda: _draw_behaviours(report))
 
 
 def _draw_behaviours(report: Report) -> Figure | None:
@@ -128,7 +131,7 @@ def _draw_behaviours(report: Report) -> Figure | None:
 
 def by_kind_chart(report: Report) -> str | None:
     """Accuracy per task kind and difficulty, one bar per group, with Wilson intervals."""
-    return _render("by-kind", lambda: _draw_by_kind(report))
+    return render_svg("by-kind", lambda: _draw_by_kind(report))
 
 
 def _draw_by_kind(report: Report) -> Figure | None:
@@ -161,7 +164,7 @@ def _draw_by_kind(report: Report) -> Figure | None:
 def cost_chart(report: Report) -> str | None:
     """Accuracy against cost per sample (one labelled point per group); tokens per sample when no group has
     a known cost."""
-    return _render("cost", lambda: _draw_cost(report))
+    return render_svg("cost", lambda: _draw_cost(report))
 
 
 def _draw_cost(report: Report) -> Figure | None:

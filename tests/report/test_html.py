@@ -237,3 +237,21 @@ def test_importing_the_renderer_does_not_import_matplotlib() -> None:
     code = "import sys, evalkit.report.html, evalkit.report.charts; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_drawing_charts_leaves_pyplot_and_the_backend_alone(report: Report) -> None:
+    """A notebook that calls evalkit keeps its matplotlib backend and figures: no pyplot, no backend switch."""
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    assert behaviours_chart(report) is not None
+    assert matplotlib.get_backend() == backend
+    assert "matplotlib.pyplot" not in sys.modules or sys.modules["matplotlib.pyplot"].get_fignums() == []
+    code = (
+        "import sys, pickle; from evalkit.report.charts import behaviours_chart; "
+        "r = pickle.load(sys.stdin.buffer); behaviours_chart(r); print('matplotlib.pyplot' in sys.modules)"
+    )
+    import pickle
+
+    out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(report), capture_output=True, check=True)
+    assert out.stdout.decode().strip() == "False"
