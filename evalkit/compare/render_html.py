@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from evalkit.compare.model import CompareReport, LeaderRow, PairComparison
@@ -44,9 +43,9 @@ from evalkit.compare.text_format import (
 )
 from evalkit.report.build import OUTCOME_CHECKS
 from evalkit.report.charts import new_figure, render_svg
+from evalkit.report.html import template_environment
 
 if TYPE_CHECKING:
-    import jinja2
     from matplotlib.figure import Figure
 
 __all__ = ["render_compare_html"]
@@ -59,20 +58,6 @@ _STYLES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("evalkit.compare", "templates"),
-        autoescape=jinja2.select_autoescape(default=True),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
 def render_compare_html(report: CompareReport) -> str:
     """The comparison as one self-contained HTML document."""
     from markupsafe import Markup
@@ -80,7 +65,7 @@ def render_compare_html(report: CompareReport) -> str:
     svg = chart_svg(report)
     runs = {r.run_id: r for r in report.runs}
     return (
-        _environment()
+        template_environment("evalkit.compare")
         .get_template("compare.html.j2")
         .render(
             report=report,

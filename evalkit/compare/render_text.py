@@ -224,19 +224,9 @@ def render_gate_markdown(result: GateResult) -> str:
 
 
 def _table(title: str, header: Sequence[str], align: str) -> Table:
-    from rich import box
-    from rich.table import Table
+    from evalkit.report.terminal import section_table
 
-    t = Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 0),
-        collapse_padding=True,
-    )
+    t = section_table(title)
     for i, col in enumerate(header):
         t.add_column(_esc(col), justify="right" if align[i : i + 1] == "r" else "left", no_wrap=col != "detail")
     return t

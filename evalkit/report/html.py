@@ -30,12 +30,13 @@ _CHARTS = (
 )
 
 
-@lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+@lru_cache(maxsize=4)
+def template_environment(package: str) -> jinja2.Environment:
+    """The jinja2 environment of a package's ``templates/``: autoescaped, strict about undefined names."""
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("evalkit.report", "templates"),
+        loader=jinja2.PackageLoader(package, "templates"),
         # "report.html.j2" does not end in ".html": default=True keeps autoescaping on for every template.
         autoescape=jinja2.select_autoescape(default=True),
         undefined=jinja2.StrictUndefined,
@@ -51,7 +52,7 @@ def render_html(report: Report, traces: Sequence[Trace], omitted: int = 0) -> st
     modes = {t.failure_mode for t in traces} | {r.failure_mode for r in report.tasks}
     labels = {m: FAILURE_MODES.get(m, m) for m in modes if m is not None}
     return (
-        _environment()
+        template_environment("evalkit.report")
         .get_template("report.html.j2")
         .render(
             report=report,

@@ -35,7 +35,8 @@ from evalkit.report.markdown import (
 from evalkit.report.model import CriterionStat, ModelReport, Report
 
 
-def _table(title: str) -> Table:
+def section_table(title: str) -> Table:
+    """A titled, borderless rich table in the style of every evalkit report and comparison."""
     return Table(
         title=title,
         title_justify="left",
@@ -61,7 +62,7 @@ def _header(report: Report, console: Console) -> None:
 
 
 def _models(report: Report, console: Console) -> None:
-    table = _table("Models")
+    table = section_table("Models")
     k = shared_k(report.groups)
     any_k = any(g.pass_at_k for g in report.groups)
     table.add_column("group", no_wrap=True)
@@ -77,7 +78,7 @@ def _models(report: Report, console: Console) -> None:
 
 
 def _usage(report: Report, console: Console) -> None:
-    table = _table("Usage")
+    table = section_table("Usage")
     table.add_column("group", no_wrap=True)
     cols = ("finished", "infra errors", "tokens", "tokens/sample", "p50", "p95", "cost", "cost/correct")
     for col in cols:
@@ -113,7 +114,7 @@ def _criteria(report: Report, console: Console) -> None:
     if not keys:
         console.print("[dim]no rubric scores[/]")
         return
-    table = _table("Criteria (pass rate, passed/judged)")
+    table = section_table("Criteria (pass rate, passed/judged)")
     table.add_column("criterion", no_wrap=True)
     table.add_column("rubric", no_wrap=True)
     for g in report.groups:
@@ -131,7 +132,7 @@ def _failure_modes(report: Report, console: Console) -> None:
     if not rows:
         console.print("failure modes: no wrong answers")
         return
-    table = _table("Failure modes of wrong answers")
+    table = section_table("Failure modes of wrong answers")
     table.add_column("group", no_wrap=True)
     table.add_column("failure mode", no_wrap=True)
     table.add_column("wrong", justify="right", no_wrap=True)
@@ -144,7 +145,7 @@ def _failure_modes(report: Report, console: Console) -> None:
 
 
 def _train_next(report: Report, console: Console) -> None:
-    table = _table(f"What to train next (top {TRAIN_NEXT_TOP} per group)")
+    table = section_table(f"What to train next (top {TRAIN_NEXT_TOP} per group)")
     table.add_column("group", no_wrap=True)
     table.add_column("criterion", no_wrap=True)
     lost, explains, split = TRAIN_NEXT_HEADER
