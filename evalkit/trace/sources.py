@@ -33,7 +33,7 @@ def open_runs(store_path: Path, refs: Sequence[str]) -> Iterator[tuple[TraceStor
 
     if not any(is_run_file(r) for r in refs):
         with TraceStore.open(store_path, write=False) as st:
-            yield st, [st.resolve_run(r).run_id for r in refs]
+            yield st, [_resolve(st, r) for r in refs]
         return
     with tempfile.TemporaryDirectory(prefix="evalkit-runs-") as tmp:
         ids: list[str] = []
@@ -46,8 +46,20 @@ def open_runs(store_path: Path, refs: Sequence[str]) -> Iterator[tuple[TraceStor
                         raise StoreError(f"run {ref!r}: no store at {store_path} (and no such run file)")
                     exported = Path(tmp) / f"run-{i}.jsonl"
                     with TraceStore.open(store_path, write=False) as st:
-                        record = st.resolve_run(ref)
+                        record = st.get_run(_resolve(st, ref))
                         portable.export_run(st, record.run_id, exported)
                     record = portable.import_run(merged, exported, replace=True)
                 ids.append(record.run_id)
             yield merged, ids
+
+
+def _resolve(st: TraceStore, ref: str) -> str:
+    """A stored run's id; a reference that looks like a run file but is neither a file nor a run says so."""
+    from evalkit.errors import RunNotFoundError
+
+    try:
+        return st.resolve_run(ref).run_id
+    except RunNotFoundError as exc:
+        if ref.endswith(RUN_FILE_SUFFIXES):
+            raise RunNotFoundError(f"run file {ref} not found (and no run in {st.path} is called so)") from exc
+        raise

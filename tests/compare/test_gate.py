@@ -14,7 +14,7 @@ import pytest
 import evalkit
 from evalkit.compare.gate import holm
 from evalkit.compare.policy import GatePolicy, load_policy, parse_criterion_flags
-from evalkit.errors import CannotEvaluate, ConfigError, SpecError
+from evalkit.errors import CannotEvaluate, ConfigError, RunNotFoundError, SpecError
 from tests.conftest import FIXTURES
 
 MINI = FIXTURES / "mini" / "suite"
@@ -68,6 +68,8 @@ def test_what_cannot_be_judged_is_never_a_pass(runs: dict[str, object]) -> None:
         _gate(runs, "good", baseline="other-suite")
     with pytest.raises(CannotEvaluate, match="not scored"):
         _gate(runs, "good", policy=GatePolicy(min_criteria={"no_such_criterion": 0.5}))
+    with pytest.raises(RunNotFoundError, match=r"run file baselines/missing\.jsonl\.gz not found"):
+        _gate(runs, "good", baseline="baselines/missing.jsonl.gz")
     with pytest.raises(ConfigError, match="same run"):
         _gate(runs, "good", baseline="good")
 
