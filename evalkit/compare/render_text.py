@@ -10,7 +10,7 @@ a ``$GITHUB_STEP_SUMMARY``.
 Significant changes (p < alpha) are marked ▲ (better) or ▼ (worse); every metric is "higher is better".
 Numbers and table rows come from :mod:`evalkit.compare.text_format` (shared with the HTML rendering); the
 Markdown building blocks (table cells escape ``|``, ``<`` and newlines) come from
-:mod:`evalkit.report.markdown`. No line ends in whitespace.
+:mod:`evalkit.report.text_format`. No line ends in whitespace.
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ from evalkit.compare.text_format import (
     trend_metrics,
     trend_rows,
 )
-from evalkit.report.markdown import code, details, inline, table
 from evalkit.report.model import RunInfo
+from evalkit.report.text_format import code, details, inline, table
 
 if TYPE_CHECKING:
     from rich.console import Console

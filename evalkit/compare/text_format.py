@@ -11,8 +11,8 @@ from pathlib import Path
 
 from evalkit.compare.gate_model import GateResult, RuleResult
 from evalkit.compare.model import CompareReport, FlippedTask, LeaderRow, MetricChange, PairComparison
-from evalkit.report.markdown import pct, usd
 from evalkit.report.model import RunInfo
+from evalkit.report.text_format import pct, usd
 
 SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "spec" / "schemas"
 COMPARE_SCHEMA_PATH = SCHEMAS_DIR / "compare.schema.json"

@@ -8,198 +8,43 @@ Only plain text goes in cells (no emoji verdicts): rates read ``75.0% [40.9, 92.
 interval, unknown costs read "unknown" (never $0). Table cells escape ``|``, ``<`` and newlines, so a label or a
 task id cannot break a table; no line ends in whitespace.
 
-The small formatting helpers at the top are shared with the terminal rendering.
+Figures and Markdown building blocks come from :mod:`evalkit.report.text_format`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from evalkit.report.model import (
-    FAILURE_MODES,
-    BehaviourEffect,
     CriterionStat,
-    ModelReport,
     Report,
-    Slice,
-    TaskRow,
-    Usage,
 )
-from evalkit.stats.proportions import Rate
-
-CRITICAL_MARK = "⚠"
-"""Marks a critical criterion (Markdown); the terminal uses ``!``."""
-
-TRAIN_NEXT_TOP = 5
-"""Behaviours listed per group under "what to train next"."""
-
-
-# --- formatting shared with the terminal rendering -------------------------------------------------------
-
-
-def pct(value: float | None, digits: int = 1) -> str:
-    """``0.625`` → ``"62.5%"``; ``"—"`` for None."""
-    return "—" if value is None else f"{100 * value:.{digits}f}%"
-
-
-def pct_ci(rate: Rate, digits: int = 1) -> str:
-    """``"75.0% [40.9, 92.9]"``: the rate and its 95% interval, or ``"—"`` with no trials."""
-    if rate.n == 0 or rate.rate is None or rate.low is None or rate.high is None:
-        return "—"
-    return f"{100 * rate.rate:.{digits}f}% [{100 * rate.low:.{digits}f}, {100 * rate.high:.{digits}f}]"
-
-
-def usd(value: float) -> str:
-    """A dollar amount with the precision its size needs: ``$12.34``, ``$0.0123``, ``<$0.0001``."""
-    if value == 0:
-        return "$0"
-    if value >= 100:
-        return f"${value:,.0f}"
-    if value >= 1:
-        return f"${value:,.2f}"
-    if value < 0.0001:
-        return "<$0.0001"
-    return f"${value:.4f}"
-
-
-def cost_text(usage: Usage) -> str:
-    """The total cost: "unknown" when no sample's price is known, ``+?`` when some are unknown."""
-    if usage.cost_usd is None:
-        return "unknown"
-    return usd(usage.cost_usd) + ("+?" if usage.cost_unknown else "")
-
-
-def cost_per_sample_text(usage: Usage) -> str:
-    if usage.cost_per_sample_usd is None:
-        return "unknown"
-    return usd(usage.cost_per_sample_usd) + ("+?" if usage.cost_unknown else "")
-
-
-def cost_per_correct_text(group: ModelReport) -> str:
-    """Cost per correct answer: "unknown" without prices, ``—`` with no correct answer."""
-    usage = group.usage
-    if usage.cost_usd is None:
-        return "unknown"
-    if usage.cost_per_correct_usd is None:
-        return "—"
-    return usd(usage.cost_per_correct_usd) + ("+?" if usage.cost_unknown else "")
-
-
-def seconds(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.2f}s" if value < 10 else f"{value:,.1f}s"
-
-
-def count(value: int) -> str:
-    return f"{value:,}"
-
-
-def top_k(group: ModelReport) -> str | None:
-    """The largest k of the group's pass@k (as text), or None without several epochs."""
-    return max(group.pass_at_k, key=int) if group.pass_at_k else None
-
-
-def shared_k(groups: Sequence[ModelReport]) -> str | None:
-    """The k every group's pass@k goes up to, when they agree; None when they differ or have none."""
-    ks = {top_k(g) for g in groups if g.pass_at_k}
-    return ks.pop() if len(ks) == 1 else None
-
-
-def pass_k_text(values: dict[str, float], k: str | None, show_k: bool) -> str:
-    """pass@k (or pass^k) at ``k`` (the group's largest when None), e.g. ``"75.0%"`` or ``"75.0% (k=2)"``."""
-    key = k if k is not None else (max(values, key=int) if values else None)
-    if key is None or key not in values:
-        return "—"
-    return pct(values[key]) + (f" (k={key})" if show_k else "")
-
-
-def criterion_name(report: Report, key: str) -> str:
-    """``rubric.criterion`` → the criterion id alone when no other rubric has that id."""
-    matches = [c for c in report.criteria if f"{c.rubric}.{c.criterion}" == key]
-    if len(matches) != 1:
-        return key
-    name = matches[0].criterion
-    return name if sum(1 for c in report.criteria if c.criterion == name) == 1 else key
-
-
-def is_critical(report: Report, rubric: str, criterion: str) -> bool:
-    info = report.criterion_info(rubric, criterion)
-    return info is not None and info.severity == "critical"
-
-
-def mode_label(mode: str | None) -> str:
-    if mode is None:
-        return "wrong answer, not diagnosed"
-    return FAILURE_MODES.get(mode, mode)
-
-
-def failing(row: TaskRow) -> bool:
-    """A task row with at least one wrong finished epoch."""
-    return row.correct < row.finished
-
-
-def groups_with_stats(report: Report) -> list[tuple[str, str]]:
-    """The (rubric, criterion) pairs of the report's criteria that some group has figures for, in order."""
-    seen = {(c.rubric, c.criterion) for g in report.groups for c in g.criteria}
-    return [(c.rubric, c.criterion) for c in report.criteria if (c.rubric, c.criterion) in seen]
-
-
-def stat_of(group: ModelReport | Slice, rubric: str, criterion: str) -> CriterionStat | None:
-    return next((c for c in group.criteria if c.rubric == rubric and c.criterion == criterion), None)
-
-
-def train_next_line(b: BehaviourEffect) -> tuple[str, str, str]:
-    """(accuracy lost, wrong answers it explains, accuracy when passed → when failed) of one "what to train
-    next" entry."""
-    return (
-        f"−{100 * b.cost:.1f} pts",
-        f"explains {b.explains} wrong answer{'s' if b.explains != 1 else ''}",
-        f"{pct(b.when_passed.rate)}{'*' if b.pooled else ''} → {pct(b.when_failed.rate)}",
-    )
-
-
-TRAIN_NEXT_HEADER = ("accuracy lost", "wrong answers", "accuracy passed → failed")
-"""Column names of the three texts of :func:`train_next_line`."""
-POOLED_NOTE = "* no sample of this model passed it: accuracy when passed is over every model that did"
-
-
-# --- Markdown building blocks ----------------------------------------------------------------------------
-
-
-def cell(text: object) -> str:
-    """Text safe inside a table cell: ``|`` escaped, ``<`` as an entity, newlines as ``<br>``."""
-    s = str(text).replace("|", "\\|").replace("<", "&lt;")
-    s = s.replace("\r\n", "\n").replace("\r", "\n").strip()
-    return "<br>".join(part.strip() for part in s.split("\n")) or " "
-
-
-def inline(text: object) -> str:
-    """Text for a paragraph or list item: one line, ``<`` as an entity."""
-    return " ".join(str(text).replace("<", "&lt;").split())
-
-
-def code(text: str) -> str:
-    """Inline code that survives backticks in the text."""
-    fence = "``" if "`" in text else "`"
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def table(header: Sequence[str], rows: Iterable[Sequence[object]], align: str = "") -> list[str]:
-    """A GFM table; ``align`` has one letter per column (``l`` or ``r``, left by default)."""
-    aligns = [("---:" if align[i : i + 1] == "r" else "---") for i in range(len(header))]
-    lines = ["| " + " | ".join(cell(h) for h in header) + " |", "| " + " | ".join(aligns) + " |"]
-    for row in rows:
-        if len(row) != len(header):
-            raise ValueError(f"table row has {len(row)} cells, header has {len(header)}")
-        lines.append("| " + " | ".join(cell(c) for c in row) + " |")
-    return lines
-
-
-def details(summary: str, body: list[str]) -> list[str]:
-    return ["<details>", f"<summary>{inline(summary)}</summary>", "", *body, "", "</details>"]
-
+from evalkit.report.text_format import (
+    CRITICAL_MARK,
+    POOLED_NOTE,
+    TRAIN_NEXT_HEADER,
+    TRAIN_NEXT_TOP,
+    code,
+    cost_per_correct_text,
+    cost_per_sample_text,
+    cost_text,
+    count,
+    criterion_name,
+    details,
+    failing,
+    groups_with_stats,
+    inline,
+    is_critical,
+    mode_label,
+    pass_k_text,
+    pct,
+    pct_ci,
+    seconds,
+    shared_k,
+    stat_of,
+    table,
+    train_next_line,
+)
 
 # --- sections ----------------------------------------------------------------------------------------------
 

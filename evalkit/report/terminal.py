@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from evalkit.report.markdown import (
+from evalkit.report.model import CriterionStat, ModelReport, Report
+from evalkit.report.text_format import (
     POOLED_NOTE,
     TRAIN_NEXT_HEADER,
     TRAIN_NEXT_TOP,
@@ -32,7 +33,6 @@ from evalkit.report.markdown import (
     stat_of,
     train_next_line,
 )
-from evalkit.report.model import CriterionStat, ModelReport, Report
 
 
 def section_table(title: str) -> Table:
