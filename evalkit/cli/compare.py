@@ -46,7 +46,7 @@ def compare_command(
 
         render_compare_terminal(report, console())
         return
-    from evalkit.report.write import reports_dir, write_text
+    from evalkit.report.write import reports_dir, runs_stem, write_text
 
     if fmt == "md":
         from evalkit.compare.render_text import render_compare_markdown
@@ -61,8 +61,7 @@ def compare_command(
 
         text = render_compare_json(report)
     ext = {"md": ".md", "html": ".html", "json": ".json"}[fmt]
-    stem = "compare__" + "__".join(r.name or r.run_id for r in report.runs)
-    path = output or reports_dir() / f"{stem[:150]}{ext}"
+    path = output or reports_dir() / f"{runs_stem(report.runs, 'compare__')}{ext}"
     err_console().print(f"{fmt} comparison: {write_text(path, text)}", soft_wrap=True, markup=False)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from evalkit.errors import ConfigError
 
 if TYPE_CHECKING:
-    from evalkit.report.model import Report
+    from evalkit.report.model import Report, RunInfo
     from evalkit.trace.store import TraceStore
 
 FILE_FORMATS: dict[str, str] = {"md": ".md", "html": ".html", "json": ".json", "junit": ".xml"}
@@ -29,11 +29,11 @@ def reports_dir() -> Path:
     return Path(os.environ.get("EVALKIT_REPORTS_DIR") or "reports")
 
 
-def report_stem(report: Report) -> str:
-    """A file name for the report's runs: their names (or ids), joined."""
-    parts = [r.name or r.run_id for r in report.runs] or ["report"]
+def runs_stem(runs: Sequence[RunInfo], prefix: str = "") -> str:
+    """A file name for some runs: their names (or ids), made safe for a path and joined."""
+    parts = [r.name or r.run_id for r in runs] or ["report"]
     stem = "__".join(re.sub(r"[^A-Za-z0-9._-]+", "-", p).strip("-.") or "run" for p in parts)
-    return stem[:150]
+    return (prefix + stem)[:150]
 
 
 def render(report: Report, fmt: str, store: TraceStore, *, trace_limit: int = DEFAULT_TRACE_LIMIT) -> str:
@@ -75,7 +75,7 @@ def target_paths(report: Report, formats: Sequence[str], output: Path | None) ->
     if output is not None and not as_folder and len(files) > 1:
         raise ConfigError(f"-o {output} is one file but {len(files)} formats were asked for: give a folder")
     folder = output if output is not None and as_folder else reports_dir()
-    stem = report_stem(report)
+    stem = runs_stem(report.runs)
     if output is not None and not as_folder:
         return {files[0]: output}
     return {f: folder / f"{stem}{FILE_FORMATS[f]}" for f in files}

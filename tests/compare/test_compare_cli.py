@@ -25,6 +25,9 @@ def test_compare_in_every_format(runs: dict[str, object], tmp_path: Path) -> Non
         out = _cli("compare", str(runs["file"]), "bad", "--store", store, "-f", fmt, "-o", str(target))
         assert out.returncode == 0, out.stderr
         assert target.stat().st_size > 0
+    default = _cli("compare", "good", "bad", "--store", store, "-f", "md")
+    assert default.returncode == 0, default.stderr
+    assert (Path(os.environ["EVALKIT_REPORTS_DIR"]) / "compare__good__bad.md").is_file()
     data = json.loads((tmp_path / "cmp.json").read_text())
     assert len(data["leaderboard"]) == 2 and len(data["comparisons"]) == 1
     bad = data["comparisons"][0]
