@@ -94,12 +94,12 @@ class Fixture:
     def __init__(self) -> None:
         import jsonschema
 
+        from evalkit.contracts.loader import load_suite
         from evalkit.env.database import build_database
         from evalkit.env.prompt import system_prompt
         from evalkit.env.tools import TOOL_SCHEMAS
         from evalkit.models import scripts
         from evalkit.runner.loop import EpisodeSettings
-        from evalkit.spec.loader import load_suite
 
         self.suite = load_suite(SUITE)
         self.task = self.suite.task(TASK)
@@ -271,8 +271,8 @@ def bare_litellm(fixture: Fixture, requests: list[Any], n: int) -> Measure:
 
 
 def gateway_only(fixture: Fixture, requests: list[Any], n: int) -> Measure:
+    from evalkit.contracts.model_config import ModelConfig
     from evalkit.models.gateway import ModelGateway
-    from evalkit.trace.types import ModelConfig
 
     gateway = ModelGateway(ModelConfig(name="bench", model=MODEL))
     context = fixture.context(0)
@@ -299,7 +299,7 @@ def run_full(
     store_dir: Path, n: int, *, concurrency: int, latency_ms: float = 0.0, tag: str = "run"
 ) -> tuple[Measure, Any]:
     import evalkit
-    from evalkit.trace.types import ModelConfig
+    from evalkit.contracts.model_config import ModelConfig
 
     extra = {"latency_ms": latency_ms} if latency_ms else {}
     model = ModelConfig(name="bench", model=MODEL, extra=extra)

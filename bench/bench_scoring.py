@@ -61,10 +61,10 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="Build the store in this folder and keep it")
     args = parser.parse_args()
 
+    from evalkit.contracts.loader import load_suite
+    from evalkit.contracts.rubric import load_rubric
     from evalkit.scoring.engine import RubricEngine
     from evalkit.scoring.service import score_run
-    from evalkit.spec.loader import load_suite
-    from evalkit.spec.rubric import load_rubric
     from evalkit.trace.store import TraceStore
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="evalkit-bench-"))

@@ -16,8 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout without installing
 
+from evalkit.contracts.model_config import ModelConfig
 from evalkit.trace.store import TraceStore
-from evalkit.trace.types import Event, ModelConfig, RunRecord, Sample, ToolCall, Usage
+from evalkit.trace.types import Event, RunRecord, Sample, ToolCall, Usage
 
 
 def make_sample(run_id: str, i: int, n_events: int) -> Sample:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from evalkit.version import __version__
 
 __all__ = [
     "EvalkitError",
@@ -51,9 +51,9 @@ _LAZY = {
     "gate": "evalkit.api",
     "write_report": "evalkit.api",
     "RunResult": "evalkit.api",
-    "load_suite": "evalkit.spec.loader",
-    "SuiteSpec": "evalkit.spec.suite",
-    "ModelConfig": "evalkit.trace.types",
+    "load_suite": "evalkit.contracts.loader",
+    "SuiteSpec": "evalkit.contracts.suite",
+    "ModelConfig": "evalkit.contracts.model_config",
     "Sample": "evalkit.trace.types",
     "EvalkitError": "evalkit.errors",
 }
@@ -74,10 +74,11 @@ if TYPE_CHECKING:
         score_traces,
         write_report,
     )
+    from evalkit.contracts.loader import load_suite
+    from evalkit.contracts.model_config import ModelConfig
+    from evalkit.contracts.suite import SuiteSpec
     from evalkit.errors import EvalkitError
-    from evalkit.spec.loader import load_suite
-    from evalkit.spec.suite import SuiteSpec
-    from evalkit.trace.types import ModelConfig, Sample
+    from evalkit.trace.types import Sample
 
 
 def __getattr__(name: str) -> Any:

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.contracts.config import DEFAULT_STORE, ProjectConfig, default_store, load_config, resolve_model
+from evalkit.contracts.loader import load_suite
+from evalkit.contracts.model_config import ModelConfig
+from evalkit.contracts.suite import SuiteSpec
 from evalkit.errors import ConfigError
 from evalkit.runner.scheduler import Progress
 from evalkit.runner.session import ModelSummary, RunResult, fingerprint, git_commit, select_tasks, summarise
-from evalkit.spec.config import DEFAULT_STORE, ProjectConfig, default_store, load_config, resolve_model
-from evalkit.spec.loader import load_suite
-from evalkit.spec.suite import SuiteSpec
-from evalkit.trace.types import ModelConfig, RunRecord, Sample, SampleKey, Score
+from evalkit.trace.types import RunRecord, Sample, SampleKey, Score
 
 if TYPE_CHECKING:
     from evalkit.compare.gate_model import GateResult
@@ -94,7 +95,7 @@ def run_suite(
         options["fingerprint"] = fingerprint(spec, resolved, options)
         session = RunSession.start(store_path, spec, resolved, options, name=name, git_commit=git_commit())
     if rubrics:
-        from evalkit.spec.rubric import load_rubric
+        from evalkit.contracts.rubric import load_rubric
 
         for ref in rubrics:
             load_rubric(ref)  # a bad rubric fails before any model is called
@@ -115,7 +116,7 @@ def run_suite(
 
 
 def _has_judge_criteria(refs: Sequence[str]) -> bool:
-    from evalkit.spec.rubric import load_rubric
+    from evalkit.contracts.rubric import load_rubric
 
     return any(c.judge is not None for ref in refs for c in load_rubric(ref).criteria)
 

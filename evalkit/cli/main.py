@@ -18,7 +18,6 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from evalkit import __version__
 from evalkit.cli import runs as runs_cmd
 from evalkit.cli import suite as suite_cmd
 from evalkit.cli.compare import compare_command, gate_command
@@ -26,6 +25,7 @@ from evalkit.cli.report import report_command
 from evalkit.cli.run import run_command
 from evalkit.cli.score import score_command
 from evalkit.cli.state import STATE, err_console
+from evalkit.version import __version__
 
 
 class LeanGroup(TyperGroup):

@@ -43,6 +43,6 @@ def store_path(store: Path | None) -> Path:
     """The store a command uses: --store, else $EVALKIT_STORE / the config file / runs/evalkit.duckdb."""
     if store is not None:
         return store
-    from evalkit.spec.config import default_store, load_config
+    from evalkit.contracts.config import default_store, load_config
 
     return default_store(load_config())

@@ -15,8 +15,8 @@ from evalkit.cli.state import console, err_console
 from evalkit.suites.questions import FIELDS
 
 if TYPE_CHECKING:
+    from evalkit.contracts.suite import SuiteSpec
     from evalkit.env.tools import ToolResult
-    from evalkit.spec.suite import SuiteSpec
 
 app = typer.Typer(no_args_is_help=True, help="Describe, validate, verify, explore and import suites.")
 
@@ -37,8 +37,8 @@ def list_command(json_out: bool = JSON_OPT) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from evalkit.contracts.loader import list_suites, load_suite
     from evalkit.errors import EvalkitError
-    from evalkit.spec.loader import list_suites, load_suite
 
     rows: list[dict[str, Any]] = []
     for name, folder in list_suites():
@@ -72,8 +72,8 @@ def validate_command(suite: str = SUITE_ARG) -> None:
 
     Problems are listed as file:line key.path: message (exit code 2).
     """
+    from evalkit.contracts.loader import load_suite
     from evalkit.env.database import build_database
-    from evalkit.spec.loader import load_suite
 
     spec = load_suite(suite)
     db = build_database(spec.database)
@@ -104,7 +104,7 @@ def show_command(
     task: str | None = typer.Argument(None, help="A task id: show that task in full, with its reference solution."),
 ) -> None:
     """Describe a suite (settings and tasks), or one task with its answer and reference solution."""
-    from evalkit.spec.loader import load_suite
+    from evalkit.contracts.loader import load_suite
 
     spec = load_suite(suite)
     out = console()
@@ -135,8 +135,8 @@ def verify_command(suite: str = SUITE_ARG, json_out: bool = JSON_OPT) -> None:
     disagrees and a summary. Exit code 1 when any task disagrees; tasks without a reference are reported
     as unverifiable and do not fail.
     """
+    from evalkit.contracts.loader import load_suite
     from evalkit.errors import GateFailed
-    from evalkit.spec.loader import load_suite
     from evalkit.suites.verify import verify_suite
 
     report = verify_suite(load_suite(suite))
@@ -160,7 +160,7 @@ def stats_command(suite: str = SUITE_ARG, json_out: bool = JSON_OPT) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from evalkit.spec.loader import load_suite
+    from evalkit.contracts.loader import load_suite
     from evalkit.suites.stats import suite_stats
 
     stats = suite_stats(load_suite(suite))
@@ -183,9 +183,9 @@ def stats_command(suite: str = SUITE_ARG, json_out: bool = JSON_OPT) -> None:
 
 
 def _tool(suite: str, name: str, arguments: dict[str, Any]) -> ToolResult:
+    from evalkit.contracts.loader import load_suite
     from evalkit.env.database import build_database
     from evalkit.env.tools import FinanceEnvironment
-    from evalkit.spec.loader import load_suite
 
     spec = load_suite(suite)
     with FinanceEnvironment(build_database(spec.database), spec.settings) as env:

@@ -47,8 +47,8 @@ def load_policy(path: Path | None) -> GatePolicy:
     """The policy in ``path`` (every problem reported as ``file:line key.path: message``), or the defaults."""
     if path is None:
         return GatePolicy()
+    from evalkit.contracts.yamlfile import load_yaml, validate
     from evalkit.errors import ConfigError
-    from evalkit.spec.yamlfile import load_yaml, validate
 
     if not path.is_file():
         raise ConfigError(f"gate policy {path} not found")

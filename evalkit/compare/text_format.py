@@ -14,7 +14,7 @@ from evalkit.compare.model import CompareReport, FlippedTask, LeaderRow, MetricC
 from evalkit.report.model import RunInfo
 from evalkit.report.text_format import pct, usd
 
-SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "spec" / "schemas"
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "contracts" / "schemas"
 COMPARE_SCHEMA_PATH = SCHEMAS_DIR / "compare.schema.json"
 """The JSON Schema (draft 2020-12) of :func:`render_compare_json`'s output."""
 GATE_SCHEMA_PATH = SCHEMAS_DIR / "gate-result.schema.json"

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.contracts.yamlfile import load_yaml, schema_problems
 from evalkit.errors import SpecError
-from evalkit.spec.yamlfile import load_yaml, schema_problems
 
 COLUMN_TYPES: tuple[str, ...] = ("INTEGER", "BIGINT", "DOUBLE", "VARCHAR", "DATE", "BOOLEAN")
 DATA_SUFFIXES: tuple[str, ...] = (".csv", ".parquet")

@@ -16,11 +16,11 @@ from typing import Any
 
 import duckdb
 
+from evalkit.contracts.suite import SuiteSettings
 from evalkit.env.calculator import CalculatorError, calculate, format_number
 from evalkit.env.catalog import Company, TableInfo
 from evalkit.env.database import BuiltDatabase, open_readonly, quote_ident
 from evalkit.env.sandbox import SqlOutcome, SqlSandbox
-from evalkit.spec.suite import SuiteSettings
 
 MAX_DISTINCT_VALUES = 8
 

@@ -29,9 +29,10 @@ from contextlib import AbstractContextManager, nullcontext
 from functools import cache
 from typing import Any
 
+from evalkit.contracts.model_config import ModelConfig
 from evalkit.models import textproto
 from evalkit.models.types import ModelCallError, ModelReply
-from evalkit.trace.types import ModelConfig, ToolCall, Usage
+from evalkit.trace.types import ToolCall, Usage
 
 SCRIPTED_PREFIX = "scripted/"
 

@@ -27,7 +27,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.spec.suite import SuiteSpec, TaskSpec
+from evalkit.contracts.suite import SuiteSpec, TaskSpec
 
 POLICIES = ("disciplined", "reckless", "noisy")
 _TASKS: dict[str, dict[str, TaskSpec]] = {}

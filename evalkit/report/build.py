@@ -23,8 +23,8 @@ from evalkit.report.model import (
 )
 
 if TYPE_CHECKING:
-    from evalkit.spec.rubric import RubricSpec
-    from evalkit.spec.suite import SuiteSpec, TaskSpec
+    from evalkit.contracts.rubric import RubricSpec
+    from evalkit.contracts.suite import SuiteSpec, TaskSpec
     from evalkit.trace.store import TraceStore
     from evalkit.trace.types import RunRecord, Sample
 
@@ -127,7 +127,7 @@ def collect(store: TraceStore, run_ids: Sequence[str], *, rubrics: Sequence[str 
 
 
 def _load_rubrics(refs: Sequence[str | Path]) -> dict[str, RubricSpec]:
-    from evalkit.spec.rubric import load_rubric
+    from evalkit.contracts.rubric import load_rubric
 
     out = {}
     for ref in refs:
@@ -138,8 +138,8 @@ def _load_rubrics(refs: Sequence[str | Path]) -> dict[str, RubricSpec]:
 
 def suite_of(run: RunRecord, notes: list[str]) -> SuiteSpec | None:
     """The run's suite, for task kinds, difficulties and tags: its folder, else a suite of the same name."""
+    from evalkit.contracts.loader import load_suite
     from evalkit.errors import EvalkitError
-    from evalkit.spec.loader import load_suite
 
     for ref in (run.suite_path, run.suite):
         if not ref or (ref == run.suite_path and not Path(ref).exists()):
@@ -173,8 +173,8 @@ def _attach_scores(
     notes: list[str],
 ) -> tuple[tuple[str, str], ...]:
     """Put one version of each rubric's verdicts on the rows; return the (rubric, version) pairs used."""
+    from evalkit.contracts.rubric import load_rubric
     from evalkit.errors import EvalkitError
-    from evalkit.spec.rubric import load_rubric
 
     counts = store.query(
         "SELECT rubric, rubric_version, count(*) FROM scores WHERE run_id = ? GROUP BY ALL ORDER BY ALL",

@@ -13,8 +13,8 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from evalkit.scoring.answers import parse_numbers, value_candidates
-from evalkit.spec.suite import TaskSpec
+from evalkit.contracts.answers import parse_numbers, value_candidates
+from evalkit.contracts.suite import TaskSpec
 
 _IDENTIFIER_ERRORS = frozenset({"unknown_table", "unknown_column"})
 _OUT_OF_STEPS = frozenset({"max_turns", "timeout", "budget"})

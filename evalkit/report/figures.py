@@ -32,8 +32,8 @@ from evalkit.trace.types import RunRecord
 
 def report_of(c: Collected, *, generated_at: str | None = None) -> Report:
     """The report of collected runs."""
-    from evalkit import __version__
     from evalkit.trace.types import utc_now
+    from evalkit.version import __version__
 
     runs, criteria = c.runs, c.criteria
     labels = c.labels()

@@ -1,7 +1,7 @@
 """The report as JSON, for scripts and dashboards: exactly ``Report.to_dict()``, pretty-printed.
 
 Its fields are documented by the JSON Schema shipped at :data:`REPORT_SCHEMA_PATH`
-(``evalkit/spec/schemas/report.schema.json``; ``docs/report-json.md`` describes it for people). Keys keep the
+(``evalkit/contracts/schemas/report.schema.json``; ``docs/report-json.md`` describes it for people). Keys keep the
 dataclasses' order rather than being sorted, so a report reads top-down: runs, criteria, groups, tasks.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from evalkit.report.model import Report
 
-REPORT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "spec" / "schemas" / "report.schema.json"
+REPORT_SCHEMA_PATH = Path(__file__).resolve().parent.parent / "contracts" / "schemas" / "report.schema.json"
 """The JSON Schema (draft 2020-12) of :func:`render_json`'s output."""
 
 

@@ -2,7 +2,7 @@
 
 ``evalkit.report.build.build_report`` fills them from the trace store. They are frozen dataclasses of
 JSON-safe values, so the JSON report is ``Report.to_dict()`` and its schema
-(``evalkit/spec/schemas/report.schema.json``) documents exactly these fields.
+(``evalkit/contracts/schemas/report.schema.json``) documents exactly these fields.
 
 A *group* is one model in one run (``ModelReport``): accuracy, rubric and usage figures are per group, so a
 report over several runs, or one run with several models, sets them side by side.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from evalkit.models.cache import RequestKey, ResponseCache
 from evalkit.models.gateway import ModelGateway
 from evalkit.models.types import ModelReply
-from evalkit.runner.cache import RequestKey, ResponseCache
 
 
 @dataclass

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from evalkit.contracts.answers import check_answer, expected_text, extract_final_answer
+from evalkit.contracts.suite import TaskSpec
 from evalkit.models import textproto
 from evalkit.models.types import ModelCallError, ModelReply
-from evalkit.scoring.answers import check_answer, extract_final_answer
-from evalkit.spec.suite import TaskSpec
 from evalkit.trace.types import Event, Sample, StopReason, ToolCall, utc_now
 
 
@@ -220,16 +220,3 @@ class Episode:
             events=tuple(self.events),
             metadata={"answer_check": check_reason} if check_reason else {},
         )
-
-
-def expected_text(task: TaskSpec) -> str:
-    a = task.answer
-    if a.kind == "list" and isinstance(a.value, tuple):
-        return ", ".join(a.value)
-    if a.kind == "template":
-        return ", ".join(f"{b.name}={b.value:g}" for b in a.blanks)
-    if isinstance(a.value, float):
-        if a.unit in ("%", "x"):
-            return f"{a.value:g}{a.unit}"
-        return f"{a.value:g} {a.unit}" if a.unit else f"{a.value:g}"
-    return str(a.value)

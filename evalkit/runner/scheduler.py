@@ -17,12 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from evalkit.contracts.model_config import ModelConfig
+from evalkit.contracts.suite import SuiteSpec, TaskSpec
+from evalkit.models.cache import ResponseCache
 from evalkit.models.gateway import ModelGateway
-from evalkit.runner.cache import ResponseCache
 from evalkit.runner.client import CostMeter, EpisodeModel, RetryLog
 from evalkit.runner.loop import Environment, Episode, EpisodeSettings
-from evalkit.spec.suite import SuiteSpec, TaskSpec
-from evalkit.trace.types import ModelConfig, Sample, SampleKey, Score
+from evalkit.trace.types import Sample, SampleKey, Score
 
 
 class SampleSink(Protocol):

@@ -7,20 +7,19 @@ import asyncio
 import fnmatch
 import hashlib
 import json
-import secrets
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalkit import __version__
+from evalkit.contracts.model_config import ModelConfig
+from evalkit.contracts.suite import SuiteSpec, TaskSpec
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.runner.loop import EpisodeSettings
 from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, sample_keys
-from evalkit.spec.suite import SuiteSpec, TaskSpec
-from evalkit.trace.types import ModelConfig, RunRecord, Sample, Score, utc_now
+from evalkit.trace.types import RunRecord, Sample, Score, new_run_id, utc_now
+from evalkit.version import __version__
 
 if TYPE_CHECKING:
     from evalkit.env.catalog import Catalog
@@ -95,10 +94,6 @@ def fingerprint(suite: SuiteSpec, models: Sequence[ModelConfig], options: dict[s
         **{k: options.get(k) for k in keys},
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
 def summarise(samples: Sequence[Sample], models: Sequence[str]) -> tuple[ModelSummary, ...]:
@@ -182,7 +177,7 @@ class RunSession:
 
     @classmethod
     def resume(cls, store_path: Path, ref: str) -> RunSession:
-        from evalkit.spec.loader import load_suite
+        from evalkit.contracts.loader import load_suite
         from evalkit.trace.store import TraceStore
 
         with TraceStore.open(store_path, write=False) as store:
@@ -199,7 +194,7 @@ class RunSession:
         from evalkit.env.database import build_database
         from evalkit.env.tools import TOOL_SCHEMAS, EnvironmentPool
         from evalkit.models import scripts
-        from evalkit.runner.cache import ResponseCache
+        from evalkit.models.cache import ResponseCache
         from evalkit.runner.client import CostMeter
         from evalkit.trace.store import TraceStore
 
@@ -287,8 +282,8 @@ def _scorer(
     """The rubric checks to run on each batch of finished samples (judge criteria are left to ``score``)."""
     if not rubric_refs:
         return None
+    from evalkit.contracts.rubric import load_rubric
     from evalkit.scoring.engine import RubricEngine
-    from evalkit.spec.rubric import load_rubric
 
     by_id = {t.id: t for t in tasks}
     engines = [RubricEngine(load_rubric(ref), tasks=by_id, catalog=catalog) for ref in rubric_refs]

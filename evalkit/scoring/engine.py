@@ -12,14 +12,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from evalkit.contracts.rubric import CriterionSpec, RubricSpec
 from evalkit.scoring.registry import CheckContext, Verdict, get_check, load_plugins
 from evalkit.scoring.trace_view import TraceView
-from evalkit.spec.rubric import CriterionSpec, RubricSpec
 from evalkit.trace.types import Sample, Score
 
 if TYPE_CHECKING:
+    from evalkit.contracts.suite import TaskSpec
     from evalkit.env.catalog import Catalog
-    from evalkit.spec.suite import TaskSpec
 
 
 class Judge(Protocol):

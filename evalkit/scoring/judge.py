@@ -39,11 +39,12 @@ if TYPE_CHECKING:
     import jinja2
     import jsonschema
 
+    from evalkit.contracts.model_config import ModelConfig
+    from evalkit.contracts.rubric import CriterionSpec, JudgeSpec
+    from evalkit.contracts.suite import TaskSpec
+    from evalkit.models.cache import ResponseCache
     from evalkit.models.gateway import ModelGateway
-    from evalkit.runner.cache import ResponseCache
-    from evalkit.spec.rubric import CriterionSpec, JudgeSpec
-    from evalkit.spec.suite import TaskSpec
-    from evalkit.trace.types import ModelConfig, Sample
+    from evalkit.trace.types import Sample
 
 SYSTEM_PROMPT = (
     "You are a careful, strict and fair grader. You assess how an AI agent answered a question about "
@@ -178,7 +179,7 @@ class LLMJudge:
             return self.model
         if spec.model not in self._models:
             if self._resolve is None:
-                from evalkit.trace.types import ModelConfig
+                from evalkit.contracts.model_config import ModelConfig
 
                 self._models[spec.model] = ModelConfig(name=spec.model, model=spec.model)
             else:
@@ -275,7 +276,7 @@ class LLMJudge:
         convo = list(messages)
         key = None
         if self.cache is not None:
-            from evalkit.runner.cache import RequestKey
+            from evalkit.models.cache import RequestKey
 
             key = RequestKey({**gateway.request_params(), "evalkit_role": "judge"}, [], None, index)
         for _attempt in range(1 + self.max_retries):

@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from evalkit.errors import SpecError
 
 if TYPE_CHECKING:
+    from evalkit.contracts.suite import TaskSpec
     from evalkit.env.catalog import Catalog
     from evalkit.scoring.trace_view import TraceView
-    from evalkit.spec.suite import TaskSpec
     from evalkit.trace.types import Sample
 
 VerdictKind = Literal["pass", "fail", "value", "na", "skipped", "error"]

@@ -12,7 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from evalkit.spec.suite import TaskSpec
+    from evalkit.contracts.suite import TaskSpec
     from evalkit.trace.types import Event, Sample
 
 RESULT_CHARS = 700

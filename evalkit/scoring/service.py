@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from evalkit.errors import EvalkitError
-from evalkit.trace.types import utc_now
+from evalkit.trace.types import new_run_id, utc_now
 
 if TYPE_CHECKING:
+    from evalkit.contracts.config import ProjectConfig
+    from evalkit.contracts.rubric import RubricSpec
+    from evalkit.contracts.suite import SuiteSpec, TaskSpec
     from evalkit.env.catalog import Catalog
     from evalkit.scoring.judge import JudgeUsage, LLMJudge
-    from evalkit.spec.config import ProjectConfig
-    from evalkit.spec.rubric import RubricSpec
-    from evalkit.spec.suite import SuiteSpec, TaskSpec
     from evalkit.trace.types import RunRecord, Sample, Score
 
 RubricRefs = str | Path | Sequence[str | Path]
@@ -75,8 +75,8 @@ class ScoreResult:
 
 
 def _rubric_list(rubric_ref: RubricRefs) -> list[RubricSpec]:
+    from evalkit.contracts.rubric import load_rubric
     from evalkit.errors import ConfigError
-    from evalkit.spec.rubric import load_rubric
 
     refs = [rubric_ref] if isinstance(rubric_ref, str | Path) else list(rubric_ref)
     if not refs:
@@ -95,7 +95,7 @@ def score_run(
     use_cache: bool = True,
 ) -> ScoreResult:
     """Score the run ``run_ref`` (id, prefix, name or ``latest``) against one or more rubrics."""
-    from evalkit.spec.config import default_store, load_config
+    from evalkit.contracts.config import default_store, load_config
     from evalkit.trace.store import TraceStore
 
     config = config if config is not None else load_config()
@@ -122,13 +122,13 @@ def score_traces(
 ) -> ScoreResult:
     """Import an OpenAI-format JSONL trace file (see ``evalkit.trace.external``) as a new finished run in
     the store, then score it. ``model_name`` names the agent when the lines do not (or overrides them)."""
-    from evalkit import __version__
-    from evalkit.runner.session import new_run_id
-    from evalkit.spec.config import default_store, load_config
-    from evalkit.spec.loader import load_suite
+    from evalkit.contracts.config import default_store, load_config
+    from evalkit.contracts.loader import load_suite
+    from evalkit.contracts.model_config import ModelConfig
     from evalkit.trace.external import read_external_traces
     from evalkit.trace.store import TraceStore
-    from evalkit.trace.types import ModelConfig, RunRecord
+    from evalkit.trace.types import RunRecord
+    from evalkit.version import __version__
 
     config = config if config is not None else load_config()
     path = Path(store_path) if store_path is not None else default_store(config)
@@ -166,7 +166,7 @@ def score_traces(
 
 def _suite_for(run: RunRecord, suite: str | Path | None) -> tuple[SuiteSpec | None, tuple[str, ...]]:
     """The suite to score with, and notes on why there is none or why it may not match the run."""
-    from evalkit.spec.loader import load_suite
+    from evalkit.contracts.loader import load_suite
 
     if suite is not None:
         spec = load_suite(suite)
@@ -225,9 +225,9 @@ def _make_judge(
     ref = judge_model or config.judge
     if not criteria or (ref is None and not any(c.judge is not None and c.judge.model for c in criteria)):
         return None
-    from evalkit.runner.cache import ResponseCache
+    from evalkit.contracts.config import resolve_model
+    from evalkit.models.cache import ResponseCache
     from evalkit.scoring.judge import LLMJudge
-    from evalkit.spec.config import resolve_model
 
     default = resolve_model(ref, config) if ref else None
     judge = LLMJudge(

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
+from evalkit.contracts.suite import SuiteSpec, Tolerance
 from evalkit.errors import ConfigError, DatabaseError, SpecError
-from evalkit.spec.suite import SuiteSpec, Tolerance
 from evalkit.suites.questions import DEFAULT_TOLERANCE, Question, fill_tables, parse_questions, slug
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def import_suite(
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
-    from evalkit.spec.loader import load_suite
+    from evalkit.contracts.loader import load_suite
 
     return ImportResult(target, load_suite(target), tuple(notes))
 
@@ -334,7 +334,7 @@ def _write_suite(folder: Path, name: str, desc: str, database: str, questions: l
 
 def _check_built(folder: Path, questions: list[Question]) -> list[str]:
     """Load the new suite and verify the questions that came with SQL; the problems, by row."""
-    from evalkit.spec.loader import load_suite
+    from evalkit.contracts.loader import load_suite
     from evalkit.suites.verify import verify_suite
 
     suite = load_suite(folder)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalkit.spec.suite import Tolerance
+from evalkit.contracts.suite import Tolerance
 
 #: The fields of a question row and what they mean (the CLI's help repeats this).
 FIELDS: dict[str, str] = {
@@ -50,7 +50,7 @@ def slug(text: str, sep: str = "_") -> str:
 
 def units() -> list[str]:
     """The units a number answer may have (from the tasks schema)."""
-    from evalkit.spec.yamlfile import load_schema
+    from evalkit.contracts.yamlfile import load_schema
 
     return [u for u in load_schema("tasks")["$defs"]["unit"]["enum"] if u is not None]
 

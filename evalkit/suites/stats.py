@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from evalkit.spec.suite import SuiteSpec
+from evalkit.contracts.suite import SuiteSpec
 
 NONE = "(none)"
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
+from evalkit.contracts.answers import normalise_text
+from evalkit.contracts.suite import ExpectedAnswer, SuiteSettings, SuiteSpec, TaskSpec, Tolerance
 from evalkit.env.calculator import CalculatorError, calculate, format_number
-from evalkit.scoring.answers import normalise_text
-from evalkit.spec.suite import ExpectedAnswer, SuiteSettings, SuiteSpec, TaskSpec, Tolerance
 
 if TYPE_CHECKING:
     import duckdb

@@ -46,13 +46,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.contracts.answers import check_answer, extract_final_answer
+from evalkit.contracts.suite import Difficulty, ExpectedAnswer, ReferenceSolution, TaskKind, TaskSpec, Tolerance
 from evalkit.errors import ImportFormatError
-from evalkit.scoring.answers import check_answer, extract_final_answer
-from evalkit.spec.suite import Difficulty, ExpectedAnswer, ReferenceSolution, TaskKind, TaskSpec, Tolerance
 from evalkit.trace.types import Event, Sample, ToolCall
 
 if TYPE_CHECKING:
-    from evalkit.spec.suite import SuiteSpec
+    from evalkit.contracts.suite import SuiteSpec
 
 MAX_PROBLEMS = 50
 DEFAULT_MODEL = "external"
@@ -393,7 +393,7 @@ def _sample(
     stamp: str,
     metadata: dict[str, Any],
 ) -> Sample:
-    from evalkit.runner.loop import expected_text
+    from evalkit.contracts.answers import expected_text
 
     tools = [e for e in events if e.kind == "tool"]
     check = check_answer(task.answer, answer) if task is not None else None

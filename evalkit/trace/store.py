@@ -21,9 +21,10 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from evalkit.contracts.model_config import ModelConfig
 from evalkit.errors import RunNotFoundError, StoreError, StoreLockedError
 from evalkit.trace.migrations import SCHEMA_VERSION, migrate, read_version, scalar
-from evalkit.trace.types import Event, ModelConfig, RunRecord, Sample, Score, dumps
+from evalkit.trace.types import Event, RunRecord, Sample, Score, dumps
 
 SECRET_MASK = "***"
 _SECRET_KEY = re.compile(

@@ -8,9 +8,12 @@ and the export format use; ``TRACE_FORMAT_VERSION`` is bumped on any incompatibl
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+from evalkit.contracts.model_config import ModelConfig
 
 TRACE_FORMAT_VERSION = 1
 
@@ -155,21 +158,6 @@ class Sample:
 
 
 @dataclass(frozen=True)
-class ModelConfig:
-    """How to reach one model. Secrets are never stored here: only the *name* of the key's variable."""
-
-    name: str
-    model: str
-    api_base: str | None = None
-    api_key_env: str | None = None
-    temperature: float | None = None
-    max_tokens: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    tool_protocol: Literal["native", "text"] = "native"
-    concurrency: int | None = None
-
-
-@dataclass(frozen=True)
 class RunRecord:
     """A run: one suite, some models, some epochs, and the options that produced it."""
 
@@ -228,6 +216,11 @@ def utc_now() -> str:
     """The timestamp format of every record: ISO 8601 in UTC to the microsecond, so records made within the
     same second (two runs of a quick suite) still sort in the order they were made."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def new_run_id() -> str:
+    """A run id: its creation time in UTC to the second, then six random hex digits."""
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
 
 
 def dumps(obj: Any) -> str:

@@ -16,7 +16,7 @@ from tests.trace.test_external import disciplined, reckless, write_jsonl
 
 CHECKS_PLUGIN = """
 from evalkit.scoring import Verdict, check
-from evalkit.scoring.answers import check_answer
+from evalkit.contracts.answers import check_answer
 
 
 @check("ext_known_tables")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from evalkit.contracts.suite import SuiteSettings
 from evalkit.env.database import BuiltDatabase, build_database
 from evalkit.env.tools import FinanceEnvironment
-from evalkit.spec.suite import SuiteSettings
 
 CATALOG = """\
 name: finance

@@ -7,9 +7,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from evalkit.contracts.suite import ALL_TOOLS, SuiteSettings
 from evalkit.env.database import BuiltDatabase, build_database
 from evalkit.env.tools import TOOL_SCHEMAS, FinanceEnvironment, ToolResult
-from evalkit.spec.suite import ALL_TOOLS, SuiteSettings
 
 from .conftest import CATALOG, FILES, write_catalog
 

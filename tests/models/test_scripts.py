@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from evalkit.contracts.loader import load_suite
+from evalkit.contracts.suite import ReferenceSolution
 from evalkit.models import scripts
-from evalkit.spec.loader import load_suite
-from evalkit.spec.suite import ReferenceSolution
 
 
 def test_disciplined_without_a_reference_looks_then_declines(mini_suite: Path) -> None:

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from evalkit.contracts.loader import load_suite
+from evalkit.contracts.suite import ExpectedAnswer, TaskSpec, Tolerance
 from evalkit.report.diagnose import SampleFacts, failed_checks, failure_mode, scale_slip
 from evalkit.report.model import FAILURE_MODES
-from evalkit.spec.loader import load_suite
-from evalkit.spec.suite import ExpectedAnswer, TaskSpec, Tolerance
 from tests.conftest import FIXTURES
 
 

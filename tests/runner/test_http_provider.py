@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import evalkit
-from evalkit.trace.types import ModelConfig
+from evalkit.contracts.model_config import ModelConfig
 from tests.fakeserver import serve
 
 

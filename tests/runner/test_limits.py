@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import evalkit
-from evalkit.spec.config import ProjectConfig, resolve_model
-from evalkit.trace.types import ModelConfig
+from evalkit.contracts.config import ProjectConfig, resolve_model
+from evalkit.contracts.model_config import ModelConfig
 from tests.fakeserver import serve
 
 ANSWER = {"content": "FINAL ANSWER: 1350 USD millions"}
@@ -83,8 +83,8 @@ def test_max_turns_stops_and_is_a_wrong_answer(mini_suite: Path, store: Path) ->
 def test_config_aliases_and_key_variables(
     tmp_path: Path, mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from evalkit.contracts.config import load_config
     from evalkit.errors import ConfigError, SpecError
-    from evalkit.spec.config import load_config
 
     cfg = tmp_path / "evalkit.yaml"
     cfg.write_text(

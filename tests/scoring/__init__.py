@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evalkit.scoring.answers import extract_final_answer
+from evalkit.contracts.answers import extract_final_answer
 from evalkit.trace.types import Event, Sample, StopReason, ToolCall, Usage
 
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from evalkit.scoring.answers import check_answer, extract_final_answer, normalise_text, parse_numbers
-from evalkit.spec.suite import Blank, ExpectedAnswer, Tolerance
+from evalkit.contracts.answers import check_answer, extract_final_answer, normalise_text, parse_numbers
+from evalkit.contracts.suite import Blank, ExpectedAnswer, Tolerance
 
 USD_SCALES = {"USD thousands": 1e3, "USD millions": 1e6, "USD billions": 1e9}
 SCALE_WORDS = {

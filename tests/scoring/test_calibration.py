@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 import evalkit
+from evalkit.contracts.loader import load_suite
+from evalkit.contracts.rubric import load_rubric
+from evalkit.contracts.suite import TaskSpec
 from evalkit.env.database import build_database
 from evalkit.scoring.engine import RubricEngine
-from evalkit.spec.loader import load_suite
-from evalkit.spec.rubric import load_rubric
-from evalkit.spec.suite import TaskSpec
 from evalkit.trace.types import Event, Sample, Score
 
 ROOT = Path(__file__).resolve().parents[2]

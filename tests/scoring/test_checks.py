@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from evalkit.contracts.suite import ExpectedAnswer, ReferenceSolution, ReferenceStep, TaskSpec, Tolerance
 from evalkit.env.catalog import Catalog, ColumnInfo, Company, TableInfo
 from evalkit.scoring.registry import CheckContext, Verdict, get_check
 from evalkit.scoring.trace_view import TraceView, call_signature, column_refs, sql_refs
-from evalkit.spec.suite import ExpectedAnswer, ReferenceSolution, ReferenceStep, TaskSpec, Tolerance
 from evalkit.trace.types import Sample
 from tests.scoring import TraceBuilder
 

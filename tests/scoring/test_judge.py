@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 
+from evalkit.contracts.config import ProjectConfig
+from evalkit.contracts.model_config import ModelConfig
+from evalkit.contracts.rubric import AppliesWhen, CriterionSpec, JudgeSpec
+from evalkit.contracts.suite import ExpectedAnswer, ReferenceSolution, TaskSpec, Tolerance
+from evalkit.models.cache import ResponseCache
 from evalkit.models.gateway import call_cost
-from evalkit.runner.cache import ResponseCache
 from evalkit.scoring.judge import LLMJudge, parse_judgment
 from evalkit.scoring.render import render_trace
-from evalkit.spec.config import ProjectConfig
-from evalkit.spec.rubric import AppliesWhen, CriterionSpec, JudgeSpec
-from evalkit.spec.suite import ExpectedAnswer, ReferenceSolution, TaskSpec, Tolerance
-from evalkit.trace.types import Event, ModelConfig, Sample, ToolCall, Usage
+from evalkit.trace.types import Event, Sample, ToolCall, Usage
 from tests.fakeserver import serve
 
 KEY_ENV = "FAKE_JUDGE_KEY"
@@ -211,7 +212,7 @@ async def test_without_a_model_the_criterion_is_skipped_and_a_criterion_model_wi
         assert own.judge is not None
         own = CriterionSpec(**{**own.__dict__, "judge": JudgeSpec(**{**own.judge.__dict__, "model": "mine"})})
         config = ProjectConfig(models={"mine": judge_model(base)})
-        from evalkit.spec.config import resolve_model
+        from evalkit.contracts.config import resolve_model
 
         default = ModelConfig(name="unused", model="openai/never-called")
         judge = LLMJudge(default, resolve=lambda m: resolve_model(m, config))

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 import evalkit
+from evalkit.contracts.answers import check_answer
+from evalkit.contracts.config import ProjectConfig
+from evalkit.contracts.model_config import ModelConfig
 from evalkit.models.gateway import ModelGateway
 from evalkit.scoring import CheckContext, Verdict, check
-from evalkit.scoring.answers import check_answer
 from evalkit.scoring.registry import CHECKS
 from evalkit.scoring.service import score_run
-from evalkit.spec.config import ProjectConfig
 from evalkit.trace.store import TraceStore
-from evalkit.trace.types import ModelConfig
 from tests.fakeserver import serve
 
 AGENTS = ["scripted/disciplined", "scripted/reckless"]

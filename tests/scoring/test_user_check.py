@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from evalkit.contracts.rubric import load_rubric
 from evalkit.errors import SpecError
 from evalkit.scoring.engine import RubricEngine
-from evalkit.spec.rubric import load_rubric
 from tests.scoring import TraceBuilder
 
 PLUGIN = """

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 import evalkit
+from evalkit.contracts.loader import load_suite
 from evalkit.errors import ConfigError, SpecError
-from evalkit.spec.loader import load_suite
 from evalkit.suites.importer import import_suite
 from evalkit.suites.questions import FIELDS, parse_tolerance
 from evalkit.suites.verify import verify_suite

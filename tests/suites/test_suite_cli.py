@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from evalkit.cli.main import app
+from evalkit.contracts.yamlfile import load_schema
 from evalkit.errors import EvalkitError
-from evalkit.spec.yamlfile import load_schema
 from evalkit.suites.questions import FIELDS
 from tests.suites.test_verify import mutated_mini
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.spec.loader import load_suite
-from evalkit.spec.suite import ExpectedAnswer, Tolerance
+from evalkit.contracts.loader import load_suite
+from evalkit.contracts.suite import ExpectedAnswer, Tolerance
 from evalkit.suites.verify import compare, verify_suite
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

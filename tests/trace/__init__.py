@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from evalkit.trace.types import Event, ModelConfig, RunRecord, Sample, SampleStatus, Score, ToolCall, Usage
+from evalkit.contracts.model_config import ModelConfig
+from evalkit.trace.types import Event, RunRecord, Sample, SampleStatus, Score, ToolCall, Usage
 
 
 def make_run(run_id: str = "20250101-000000-abcd", *, name: str | None = "nightly", created_at: str = "") -> RunRecord:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from evalkit.contracts.loader import load_suite
 from evalkit.errors import ImportFormatError
-from evalkit.spec.loader import load_suite
 from evalkit.trace.external import infer_tool_error, minimal_task, read_external_traces
 
 QUESTION = "What was Acme Widgets' total revenue in fiscal year 2023? Answer in USD millions."

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from evalkit.scoring.answers import ParsedNumber, parse_numbers
+from evalkit.contracts.answers import ParsedNumber, parse_numbers
 from evalkit.scoring.registry import Verdict
 from evalkit.scoring.trace_view import QueryStep, TraceView
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from evalkit.scoring.answers import check_answer, extract_final_answer
+from evalkit.contracts.answers import check_answer, extract_final_answer
 from evalkit.scoring.checks._common import arg, declines, listed, seqs, stated_numbers
 from evalkit.scoring.registry import CheckContext, Verdict, check
 
@@ -36,7 +36,7 @@ def unit_stated(unit: str | None, text: str) -> bool | None:
 
 @check("answer_correct")
 def answer_correct(ctx: CheckContext) -> Verdict:
-    """The final answer matches the task's expected answer (``evalkit.scoring.answers.check_answer``: units,
+    """The final answer matches the task's expected answer (``evalkit.contracts.answers.check_answer``: units,
     scale words, percent vs ratio, tolerance, normalised text and lists)."""
     if ctx.task is None:
         return Verdict.not_applicable("needs the task's expected answer")

@@ -10,8 +10,8 @@ from evalkit.scoring.registry import CheckContext, Verdict, check
 from evalkit.scoring.trace_view import TraceView, column_refs, sql_refs
 
 if TYPE_CHECKING:
+    from evalkit.contracts.suite import TaskSpec
     from evalkit.env.catalog import Catalog
-    from evalkit.spec.suite import TaskSpec
 
 
 @dataclass

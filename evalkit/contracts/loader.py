@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from evalkit.errors import SpecError
-from evalkit.spec.suite import (
+from evalkit.contracts.suite import (
     Blank,
     ExpectedAnswer,
     ReferenceSolution,
@@ -18,7 +17,8 @@ from evalkit.spec.suite import (
     TaskSpec,
     Tolerance,
 )
-from evalkit.spec.yamlfile import LineMap, load_yaml, validate
+from evalkit.contracts.yamlfile import LineMap, load_yaml, validate
+from evalkit.errors import SpecError
 
 SUITE_FILE = "suite.yaml"
 

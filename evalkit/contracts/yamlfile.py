@@ -96,8 +96,8 @@ def load_yaml(path: Path) -> tuple[Any, LineMap]:
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:
-    """One of the JSON Schemas shipped in ``evalkit/spec/schemas``."""
-    text = resources.files("evalkit.spec").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
+    """One of the JSON Schemas shipped in ``evalkit/contracts/schemas``."""
+    text = resources.files("evalkit.contracts").joinpath("schemas", f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

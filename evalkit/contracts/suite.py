@@ -1,6 +1,6 @@
 """Typed suite and task specifications (what a suite folder says, after validation).
 
-A suite folder holds ``suite.yaml`` and ``tasks.yaml``; ``evalkit.spec.loader.load_suite`` validates
+A suite folder holds ``suite.yaml`` and ``tasks.yaml``; ``evalkit.contracts.loader.load_suite`` validates
 them against ``schemas/suite.schema.json`` / ``schemas/tasks.schema.json`` and builds these objects.
 """
 

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from evalkit.spec.suite import ExpectedAnswer, Tolerance
+from evalkit.contracts.suite import ExpectedAnswer, TaskSpec, Tolerance
 
 _SCALE_WORDS = {
     "thousand": 1e3,
@@ -242,3 +242,17 @@ def extract_final_answer(text: str) -> str:
     """The text after the last ``FINAL ANSWER:``, or the whole text when there is none."""
     idx = text.upper().rfind("FINAL ANSWER:")
     return text[idx + len("FINAL ANSWER:") :].strip() if idx >= 0 else text.strip()
+
+
+def expected_text(task: TaskSpec) -> str:
+    """The expected answer as the text recorded with a sample (``Sample.expected``)."""
+    a = task.answer
+    if a.kind == "list" and isinstance(a.value, tuple):
+        return ", ".join(a.value)
+    if a.kind == "template":
+        return ", ".join(f"{b.name}={b.value:g}" for b in a.blanks)
+    if isinstance(a.value, float):
+        if a.unit in ("%", "x"):
+            return f"{a.value:g}{a.unit}"
+        return f"{a.value:g} {a.unit}" if a.unit else f"{a.value:g}"
+    return str(a.value)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from evalkit.contracts.yamlfile import LineMap, load_yaml, validate
 from evalkit.errors import SpecError
-from evalkit.spec.yamlfile import LineMap, load_yaml, validate
 
 Category = Literal["discovery", "schema", "grounding", "recovery", "correctness", "efficiency", "format", "safety"]
 

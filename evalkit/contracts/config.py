@@ -21,9 +21,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from evalkit.contracts.model_config import ModelConfig
+from evalkit.contracts.yamlfile import load_yaml, validate
 from evalkit.errors import ConfigError
-from evalkit.spec.yamlfile import load_yaml, validate
-from evalkit.trace.types import ModelConfig
 
 CONFIG_FILE = "evalkit.yaml"
 DEFAULT_STORE = Path("runs") / "evalkit.duckdb"

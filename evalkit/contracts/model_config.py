@@ -1,0 +1,25 @@
+"""How to reach one model: the validated form of a model alias in ``evalkit.yaml`` or a ``--model`` string.
+
+Recorded with every run (``RunRecord.models``); secrets are never stored, only the name of the variable
+that holds the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """How to reach one model. Secrets are never stored here: only the *name* of the key's variable."""
+
+    name: str
+    model: str
+    api_base: str | None = None
+    api_key_env: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    tool_protocol: Literal["native", "text"] = "native"
+    concurrency: int | None = None
