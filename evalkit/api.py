@@ -7,112 +7,118 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.compare.output import render_comparison, write_comparison
 from evalkit.contracts.config import DEFAULT_STORE, ProjectConfig, default_store, load_config, resolve_model
 from evalkit.contracts.loader import load_suite
 from evalkit.contracts.model_config import ModelConfig
 from evalkit.contracts.suite import SuiteSpec
 from evalkit.errors import ConfigError
+from evalkit.report.write import FORMATS as REPORT_FORMATS
+from evalkit.runner.options import RunOptions
 from evalkit.runner.scheduler import Progress
-from evalkit.runner.session import ModelSummary, RunResult, fingerprint, git_commit, select_tasks, summarise
+from evalkit.runner.session import ModelSummary, RunOutcome, git_commit, select_tasks, summarise
+from evalkit.suites.service import (
+    SuiteCheck,
+    SuiteEntry,
+    suite_import,
+    suite_import_fields,
+    suite_info,
+    suite_list,
+    suite_sql,
+    suite_stats,
+    suite_tables,
+    suite_task,
+    suite_validate,
+    suite_verify,
+)
 from evalkit.trace.types import RunRecord, Sample, SampleKey, Score
 
 if TYPE_CHECKING:
     from evalkit.compare.gate_model import GateResult
     from evalkit.compare.model import CompareReport
     from evalkit.compare.policy import GatePolicy
+    from evalkit.env.tools import ToolResult as ToolResult
+    from evalkit.models.cache import CacheInfo  # the result of suite_tables, suite_info, suite_sql
     from evalkit.report.model import Report
+    from evalkit.scoring.service import CriterionSummary as CriterionSummary  # a row of ScoreResult.criteria
     from evalkit.scoring.service import ScoreResult
     from evalkit.trace.store import RunSummary
+
+
+@dataclass(frozen=True)
+class RunResult(RunOutcome):
+    """A finished (or budget-stopped) run: its record, per-model summaries, and rubric results when scored."""
+
+    score: ScoreResult | None = None
+    """Rubric results when the run was scored (``rubrics``)."""
 
 
 def run_suite(
     suite: str | Path | SuiteSpec,
     models: Sequence[str | ModelConfig],
     *,
-    epochs: int = 1,
-    limit: int | None = None,
-    tasks: str | None = None,
-    concurrency: int = 8,
-    max_turns: int | None = None,
-    seed: int = 0,
+    options: RunOptions | None = None,
     store: str | Path | None = None,
     name: str | None = None,
-    use_cache: bool = True,
-    max_cost: float | None = None,
     api_base: str | None = None,
     resume: str | None = None,
     config: ProjectConfig | None = None,
     progress: Progress | None = None,
-    call_timeout_s: float = 120.0,
-    sample_timeout_s: float | None = 900.0,
-    max_attempts: int = 5,
     keep_samples: bool = False,
-    rubrics: Sequence[str] = (),
     judge: str | None = None,
+    **overrides: Any,
 ) -> RunResult:
     """Run a suite's tasks × models × epochs and record every step in the store.
 
+    How the run is run comes from ``options`` (a ``RunOptions``; the defaults when left out) with any of its
+    fields given as keywords taking precedence: ``run_suite(suite, models, limit=5, rubrics=["answer"])``.
     Running the same command again resumes the last unfinished run with the same suite, models and
     options (only samples not yet finished are run); ``resume`` names a run to resume explicitly.
     With ``rubrics`` every finished sample is scored as it is written; judge criteria are then graded by
     ``judge`` (a model) once the run is done, or recorded as skipped without one.
     """
     from evalkit.runner.session import RunSession
+    from evalkit.scoring.service import batch_scorer
 
     config = config if config is not None else load_config()
     store_path = Path(store) if store is not None else default_store(config)
     if resume is not None:
         session = RunSession.resume(store_path, resume)
     else:
-        if epochs < 1:
-            raise ConfigError("--epochs must be at least 1")
-        if concurrency < 1:
-            raise ConfigError("--concurrency must be at least 1")
+        opts = RunOptions.of(options, **overrides)
         if not models:
             raise ConfigError("give at least one --model")
         spec = suite if isinstance(suite, SuiteSpec) else load_suite(suite)
         resolved = [m if isinstance(m, ModelConfig) else resolve_model(m, config, api_base=api_base) for m in models]
         if len({m.name for m in resolved}) != len(resolved):
             raise ConfigError("the same model is given twice")
-        options = {
-            "epochs": epochs,
-            "limit": limit,
-            "tasks": tasks,
-            "max_turns": max_turns,
-            "seed": seed,
-            "concurrency": concurrency,
-            "use_cache": use_cache,
-            "max_cost": max_cost,
-            "call_timeout_s": call_timeout_s,
-            "rubrics": [str(r) for r in rubrics],
-            "sample_timeout_s": sample_timeout_s,
-            "max_attempts": max_attempts,
-        }
-        options["fingerprint"] = fingerprint(spec, resolved, options)
-        session = RunSession.start(store_path, spec, resolved, options, name=name, git_commit=git_commit())
-    if rubrics:
+        session = RunSession.start(store_path, spec, resolved, opts, name=name, git_commit=git_commit())
+    refs = list(RunOptions.from_record(session.run.options).rubrics)
+    if refs:
         from evalkit.contracts.rubric import load_rubric
 
-        for ref in rubrics:
+        for ref in refs:
             load_rubric(ref)  # a bad rubric fails before any model is called
-    result = session.execute(progress=progress, keep_samples=keep_samples)
-    refs = result.run.options.get("rubrics") or []
+    outcome = session.execute(
+        progress=progress,
+        keep_samples=keep_samples,
+        make_scorer=lambda tasks, catalog: batch_scorer(refs, tasks, catalog),
+    )
+    scored: ScoreResult | None = None
     if refs:
-        from dataclasses import replace
-
         from evalkit.scoring.service import score_run, stored_result
 
         has_judge = judge is not None or (config.judge is not None)
         if has_judge and _has_judge_criteria(refs):
-            scored = score_run(store_path, result.run.run_id, refs, judge_model=judge, config=config)
+            scored = score_run(store_path, outcome.run.run_id, refs, judge_model=judge, config=config)
         else:
-            scored = stored_result(store_path, result.run.run_id, refs)
-        result = replace(result, score=scored)
-    return result
+            scored = stored_result(store_path, outcome.run.run_id, refs)
+    return RunResult(**{f.name: getattr(outcome, f.name) for f in fields(outcome)}, score=scored)
 
 
 def _has_judge_criteria(refs: Sequence[str]) -> bool:
@@ -123,6 +129,37 @@ def _has_judge_criteria(refs: Sequence[str]) -> bool:
 
 def _store(store: str | Path | None) -> Path:
     return Path(store) if store else default_store(load_config())
+
+
+def resolve_store(store: str | Path | None = None) -> Path:
+    """The store a call uses: ``store`` when given, else ``$EVALKIT_STORE``, else ``store:`` in ``evalkit.yaml``,
+    else ``runs/evalkit.duckdb``."""
+    return _store(store)
+
+
+def cache_info(store: str | Path | None = None) -> CacheInfo:
+    """What the response cache beside ``store`` holds (entries of this format and stale ones, size, ages)."""
+    from evalkit.models.cache import cache_path, inspect_cache
+
+    return inspect_cache(cache_path(_store(store)))
+
+
+def cache_clear(store: str | Path | None = None) -> int:
+    """Remove every cached reply beside ``store``; return how many were removed."""
+    from evalkit.models.cache import cache_path, remove_replies
+
+    return remove_replies(cache_path(_store(store)), everything=True)
+
+
+def cache_prune(store: str | Path | None = None, *, older_than_days: float | None = None) -> int:
+    """Remove cached replies of another cache format (never read) and, with ``older_than_days``, those written
+    longer ago than that; return how many were removed."""
+    from evalkit.models.cache import cache_path, remove_replies
+
+    if older_than_days is not None and older_than_days < 0:
+        raise ConfigError("--older-than must be 0 days or more")
+    seconds = older_than_days * 86_400 if older_than_days is not None else None
+    return remove_replies(cache_path(_store(store)), older_than_s=seconds)
 
 
 def list_runs(store: str | Path | None = None) -> list[RunSummary]:
@@ -260,6 +297,38 @@ def compare_runs(
         return compare(st, ids, reference=ref, rubrics=rubrics, alpha=alpha)
 
 
+def gate_policy(
+    path: str | Path | None = None,
+    *,
+    min_accuracy: float | None = None,
+    min_rubric_score: float | None = None,
+    min_criteria: Mapping[str, float] | Sequence[str] | None = None,
+    max_cost_per_sample: float | None = None,
+    max_invented_tables: int | None = None,
+    max_critical_failures: int | None = None,
+    alpha: float | None = None,
+    margin: float | None = None,
+    min_samples: int | None = None,
+) -> GatePolicy:
+    """The rules of a gate: the ``gate.yaml`` at ``path`` (or the defaults), with every rule given here taking
+    precedence. ``min_criteria`` maps a ``rubric.criterion`` (or a bare criterion id) to its lowest pass rate,
+    or lists ``ID=RATE`` strings as ``--min-criterion`` takes them (a rate as 0.9 or 90%)."""
+    from evalkit.compare.policy import load_policy, parse_criterion_flags
+
+    criteria = parse_criterion_flags(min_criteria)
+    return load_policy(Path(path) if path is not None else None).with_flags(
+        min_accuracy=min_accuracy,
+        min_rubric_score=min_rubric_score,
+        min_criteria=criteria,
+        max_cost_per_sample=max_cost_per_sample,
+        max_invented_tables=max_invented_tables,
+        max_critical_failures=max_critical_failures,
+        alpha=alpha,
+        margin=margin,
+        min_samples=min_samples,
+    )
+
+
 def gate(
     store: str | Path | None,
     candidate: str,
@@ -285,22 +354,44 @@ def gate(
 
 __all__ = [
     "DEFAULT_STORE",
+    "REPORT_FORMATS",
     "ModelSummary",
+    "RunOptions",
     "RunResult",
     "SampleKey",
+    "SuiteCheck",
+    "SuiteEntry",
     "build_report",
+    "cache_clear",
+    "cache_info",
+    "cache_prune",
     "compare_runs",
     "default_store",
     "export_run",
     "gate",
+    "gate_policy",
     "get_samples",
     "get_scores",
     "import_run",
     "list_runs",
+    "load_suite",
+    "render_comparison",
+    "resolve_store",
     "run_suite",
     "score_run",
     "score_traces",
     "select_tasks",
+    "suite_import",
+    "suite_import_fields",
+    "suite_info",
+    "suite_list",
+    "suite_sql",
+    "suite_stats",
+    "suite_tables",
+    "suite_task",
+    "suite_validate",
+    "suite_verify",
     "summarise",
+    "write_comparison",
     "write_report",
 ]

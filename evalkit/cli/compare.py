@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from evalkit.cli.state import console, err_console, store_path
+from evalkit.cli.state import StoreOption, console, err_console, store_path
 
 RUNS_HELP = "id, unique prefix, name, 'latest', or a file from 'evalkit export'"
 
@@ -23,16 +23,26 @@ def compare_command(
     ),
     alpha: float = typer.Option(0.05, "--alpha", help="Significance level of the paired tests.", min=0.0001, max=0.5),
     rubric: list[str] = typer.Option(None, "--rubric", "-r", help="Use only these rubrics' stored scores."),
-    store: Path = typer.Option(None, "--store", help="Trace store (default: $EVALKIT_STORE or runs/evalkit.duckdb)."),
+    store: StoreOption = None,
 ) -> None:
-    """Compare runs task by task: accuracy and every behaviour, with paired statistics.
+    """Compare runs task by task, with paired statistics.
 
-    Two runs: for accuracy, the rubric score and each criterion, the difference with a 95% interval, an exact
-    McNemar test on the pass/fail pairs (a cluster bootstrap when tasks have several epochs), the minimum
-    detectable effect, and the tasks that were fixed or broken. More runs (a series of checkpoints): a
-    leaderboard and the trend of each metric against the reference.
+    Two runs (say, two checkpoints): for accuracy, the rubric score and each criterion, the difference with a 95%
+    interval, an exact McNemar test on the pass/fail pairs (a cluster bootstrap when tasks have several epochs), the
+    minimum detectable effect, and the tasks that were fixed or broken. More runs (a series of checkpoints): a
+    leaderboard and the trend of each metric against the reference. Runs over different task sets are compared on the
+    samples they share.
+
+    The terminal format prints; md, html and json are written to reports/compare__RUNS.EXT (the folder is
+    $EVALKIT_REPORTS_DIR when set), or to the file -o names.
+
+    [bold]Examples[/]
+
+      evalkit compare base-4b rl-4b
+      evalkit compare ckpt-100 ckpt-200 ckpt-300 -f html
+      evalkit compare base.jsonl.gz latest --reference latest -f md -o compare.md
     """
-    from evalkit.api import compare_runs
+    from evalkit.api import compare_runs, write_comparison
 
     if fmt not in ("term", "md", "html", "json"):
         raise typer.BadParameter(f"unknown format {fmt!r} (known: term, md, html, json)", param_hint="--format")
@@ -46,23 +56,8 @@ def compare_command(
 
         render_compare_terminal(report, console())
         return
-    from evalkit.report.write import reports_dir, runs_stem, write_text
-
-    if fmt == "md":
-        from evalkit.compare.render_text import render_compare_markdown
-
-        text = render_compare_markdown(report)
-    elif fmt == "html":
-        from evalkit.compare.render_html import render_compare_html
-
-        text = render_compare_html(report)
-    else:
-        from evalkit.compare.render_text import render_compare_json
-
-        text = render_compare_json(report)
-    ext = {"md": ".md", "html": ".html", "json": ".json"}[fmt]
-    path = output or reports_dir() / f"{runs_stem(report.runs, 'compare__')}{ext}"
-    err_console().print(f"{fmt} comparison: {write_text(path, text)}", soft_wrap=True, markup=False)
+    path = write_comparison(report, fmt, output)
+    err_console().print(f"{fmt} comparison: {path}", soft_wrap=True, markup=False)
 
 
 def gate_command(
@@ -96,25 +91,40 @@ def gate_command(
     ),
     fmt: str = typer.Option("term", "--format", "-f", help="What to print: term, md or json."),
     rubric: list[str] = typer.Option(None, "--rubric", "-r", help="Use only these rubrics' stored scores."),
-    store: Path = typer.Option(None, "--store", help="Trace store (default: $EVALKIT_STORE or runs/evalkit.duckdb)."),
+    store: StoreOption = None,
 ) -> None:
-    """Pass or fail a candidate run for CI: exit 0 pass, 1 fail, 2 could not evaluate.
+    """Pass or fail a candidate run for CI.
 
     Rules: absolute thresholds (accuracy, rubric score, a criterion's pass rate, cost per sample), no
-    significant regression against the baseline (worse with p < alpha after Holm's correction, and by more
-    than the margin), and invariants (invented tables, critical failures). Too few samples, different suites
-    or a metric the runs lack mean "could not evaluate", never a pass.
+    significant regression against the baseline, and invariants (invented tables, critical failures). A
+    regression fails only when the candidate is worse with a p-value under alpha after Holm's correction
+    over the metrics tested (accuracy, the rubric score, each criterion; correction: none in the policy turns
+    it off) and by more than the margin. Each rule is off unless --policy or a flag turns it on, except the
+    regression test, which runs whenever a baseline is given; flags override the policy file, key by key.
+
+    Exit codes: 0 every rule passed; 1 a rule failed (the failures are listed first); 2 the gate could not
+    evaluate: a missing run, fewer samples than --min-samples, different suites, or a metric the policy needs
+    that the runs lack. Could not evaluate is never a pass.
+
+    The decision is printed (term, or -f md / json on stdout); the Markdown summary also goes to --summary
+    FILE, else is appended to $GITHUB_STEP_SUMMARY when it is set; --junit FILE writes one test case per rule.
+
+    [bold]Examples[/]
+
+      evalkit gate pr-123 -b baseline.jsonl.gz -p gate.yaml --junit reports/gate.xml
+      evalkit gate nightly --min-accuracy 0.8 --min-criterion valid_identifiers=0.95
+      evalkit gate nightly --max-invented-tables 0 -f md --summary gate.md
     """
-    from evalkit.api import gate
-    from evalkit.compare.policy import load_policy, parse_criterion_flags
+    from evalkit.api import gate, gate_policy, render_comparison, write_comparison
     from evalkit.errors import GateFailed
 
     if fmt not in ("term", "md", "json"):
         raise typer.BadParameter(f"unknown format {fmt!r} (known: term, md, json)", param_hint="--format")
-    rules = load_policy(policy).with_flags(
+    rules = gate_policy(
+        policy,
         min_accuracy=min_accuracy,
         min_rubric_score=min_rubric_score,
-        min_criteria=parse_criterion_flags(min_criterion),
+        min_criteria=min_criterion,
         max_cost_per_sample=max_cost_per_sample,
         max_invented_tables=max_invented_tables,
         max_critical_failures=max_critical_failures,
@@ -123,25 +133,18 @@ def gate_command(
         min_samples=min_samples,
     )
     result = gate(store_path(store), candidate, baseline=baseline, policy=rules, rubrics=rubric or ())
-    from evalkit.compare.render_text import render_gate_json, render_gate_markdown, render_gate_terminal
-    from evalkit.report.write import write_text
-
-    markdown = render_gate_markdown(result)
     if fmt == "term":
+        from evalkit.compare.render_text import render_gate_terminal
+
         render_gate_terminal(result, console())
-    elif fmt == "md":
-        console().file.write(markdown)
     else:
-        console().file.write(render_gate_json(result))
+        console().file.write(render_comparison(result, fmt))
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary is not None:
-        write_text(summary, markdown)
+        write_comparison(result, "md", summary)
     elif step_summary:
-        with open(step_summary, "a", encoding="utf-8") as fh:
-            fh.write(markdown + "\n")
+        write_comparison(result, "md", step_summary, append=True)
     if junit is not None:
-        from evalkit.compare.render_junit import render_gate_junit
-
-        write_text(junit, render_gate_junit(result))
+        write_comparison(result, "junit", junit)
     if not result.passed:
         raise GateFailed(f"gate failed: {len(result.failures)} rule(s) failed")

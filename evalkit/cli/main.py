@@ -18,9 +18,11 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from evalkit.cli import cache as cache_cmd
 from evalkit.cli import runs as runs_cmd
 from evalkit.cli import suite as suite_cmd
 from evalkit.cli.compare import compare_command, gate_command
+from evalkit.cli.help import HelpCommand, reflow
 from evalkit.cli.report import report_command
 from evalkit.cli.run import run_command
 from evalkit.cli.score import score_command
@@ -37,6 +39,7 @@ class LeanGroup(TyperGroup):
     - The ``--help`` flag defaults to False instead of None: typer checks a flag's value with a pydantic
       validator unless it already is a bool, so on the way to a subcommand (``evalkit run --help``) each
       group's unset ``--help`` made typer import pydantic (about 50 ms) just to read "not given".
+    - A subgroup's help (``evalkit suite --help``) is reflowed like a command's (see ``evalkit.cli.help``).
     """
 
     def get_help_option(self, ctx: Any) -> Any:
@@ -47,6 +50,8 @@ class LeanGroup(TyperGroup):
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         if ctx.parent is not None:
+            if self.help:
+                self.help = reflow(self.help)
             return super().format_help(ctx, formatter)
         markup, self.rich_markup_mode = self.rich_markup_mode, None
         try:
@@ -77,24 +82,46 @@ def _version(value: bool) -> None:
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors.", envvar="EVALKIT_DEBUG"),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    verbose: int = typer.Option(
+        0,
+        "--verbose",
+        "-v",
+        count=True,
+        help="Log to stderr why things happen: -v model-call retries and failures, -vv also cache hits, "
+        "store migrations and batches.",
+    ),
 ) -> None:
     STATE.debug = debug
+    _log_to_stderr(verbose)
 
 
-app.command("run", help="Run a suite with one or more models and record every step.")(run_command)
-app.command("runs", help="List the runs in the store.")(runs_cmd.runs_command)
-app.command("show", help="Show a run's traces: every model turn, tool call, result and error.")(runs_cmd.show_command)
-app.command("export", help="Write a run (traces and scores) to a portable file.")(runs_cmd.export_command)
-app.command("score", help="Score a stored run (never calling the agent's model) or external traces against rubrics.")(
-    score_command
-)
-app.command("report", help="Report why models fail: figures, diagnosis and traces (terminal, md, html, json, junit).")(
-    report_command
-)
-app.command("compare", help="Compare runs (checkpoints) task by task with paired statistics.")(compare_command)
-app.command("gate", help="Pass or fail a run for CI: thresholds, no significant regression, invariants.")(gate_command)
-app.command("import-run", help="Load a run exported with 'evalkit export' into the store.")(runs_cmd.import_command)
-app.add_typer(suite_cmd.app, name="suite", cls=LeanGroup, help="Describe, validate, verify, explore and import suites.")
+def _log_to_stderr(verbose: int) -> None:
+    """Send evalkit's own log records (``logging.getLogger("evalkit...")``) to stderr at the level asked for;
+    without ``-v`` only warnings. Set anew on every invocation (tests run many in one process)."""
+    import logging
+
+    root = logging.getLogger("evalkit")
+    for handler in [h for h in root.handlers if getattr(h, "evalkit_cli", False)]:
+        root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.evalkit_cli = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG)
+
+
+# Each command's help is its function's docstring; its first line is the summary the command list shows.
+app.command("run", cls=HelpCommand)(run_command)
+app.command("runs", cls=HelpCommand)(runs_cmd.runs_command)
+app.command("show", cls=HelpCommand)(runs_cmd.show_command)
+app.command("export", cls=HelpCommand)(runs_cmd.export_command)
+app.command("score", cls=HelpCommand)(score_command)
+app.command("report", cls=HelpCommand)(report_command)
+app.command("compare", cls=HelpCommand)(compare_command)
+app.command("gate", cls=HelpCommand)(gate_command)
+app.command("import-run", cls=HelpCommand)(runs_cmd.import_command)
+app.add_typer(suite_cmd.app, name="suite", cls=LeanGroup)
+app.add_typer(cache_cmd.app, name="cache", cls=LeanGroup)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from evalkit.cli.state import console, err_console, store_path
+from evalkit.cli.state import StoreOption, console, err_console, store_path
 
 if TYPE_CHECKING:
     from evalkit.report.model import Report
@@ -32,22 +32,36 @@ def report_command(
     trace_limit: int = typer.Option(
         2000, "--trace-limit", help="Most traces the HTML report embeds (wrong answers first).", min=0
     ),
-    store: Path = typer.Option(None, "--store", help="Trace store (default: $EVALKIT_STORE or runs/evalkit.duckdb)."),
+    store: StoreOption = None,
 ) -> None:
-    """Report what the models did wrong, how often, on which tasks, and what to train next.
+    """Report why models fail: figures, diagnosis and traces.
 
-    Per model: accuracy with a 95% interval, pass@k and pass^k over epochs, each rubric criterion's pass
-    rate, the split by task kind, difficulty and tag, stop reasons, tokens, latency and cost. The diagnosis
-    puts each wrong answer down to a failure mode and ranks the behaviours whose failures cost the most
-    accuracy.
+    What the models did wrong, how often, on which tasks, and what to train next. Per model (a model in a run; several
+    runs or models side by side): accuracy with a 95% interval, pass@k and pass^k over epochs, the rubric score and each
+    criterion's pass rate, the split by task kind, difficulty and tag, stop reasons, tokens, latency and cost. The
+    diagnosis puts each wrong answer down to a failure mode (invented a table or column, queried without reading the
+    schema, wrong unit or scale, ...) and ranks the behaviours whose failures cost the most accuracy: what to train
+    next. Then the tasks every model fails, and notes.
+
+    Formats: term prints the summary; md and html carry the full detail (the html embeds the traces, wrong
+    answers first, up to --trace-limit); json is the report as data (its schema is
+    evalkit/contracts/schemas/report.schema.json); junit has one test case per task and model, failing with
+    the failure mode. Files go to reports/RUNS.EXT (the folder is $EVALKIT_REPORTS_DIR when set), or to -o.
+
+    [bold]Examples[/]
+
+      evalkit report latest
+      evalkit report latest -f md -f html
+      evalkit report ckpt-a ckpt-b -f md -f json -o out/
+      evalkit report nightly -f junit -o junit.xml
     """
-    from evalkit.api import build_report, write_report
-    from evalkit.report.write import FORMATS
+    from evalkit.api import REPORT_FORMATS, build_report, write_report
 
     formats = list(dict.fromkeys(fmt or ["term"]))
-    unknown = [f for f in formats if f not in FORMATS]
+    unknown = [f for f in formats if f not in REPORT_FORMATS]
     if unknown:
-        raise typer.BadParameter(f"unknown format {unknown[0]!r} (known: {', '.join(FORMATS)})", param_hint="--format")
+        known = ", ".join(REPORT_FORMATS)
+        raise typer.BadParameter(f"unknown format {unknown[0]!r} (known: {known})", param_hint="--format")
     files = [f for f in formats if f != "term"]
     if files:
         report, paths = write_report(

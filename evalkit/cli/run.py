@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from evalkit.cli.state import console, err_console, store_path
+from evalkit.cli.state import StoreOption, console, err_console, store_path
+from evalkit.runner.options import RunOptions
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from evalkit.api import RunResult
     from evalkit.trace.types import Sample
+
+
+_D = RunOptions()
+"""The defaults the options show, from the one place they are defined."""
 
 
 def run_command(
@@ -26,24 +30,24 @@ def run_command(
         "evalkit.yaml, or an offline agent: scripted/disciplined, scripted/reckless, scripted/noisy or "
         "scripted/noisy@P (P: the chance of behaving well). Repeatable.",
     ),
-    epochs: int = typer.Option(1, "--epochs", "-k", help="Times each task is run per model."),
-    limit: int = typer.Option(None, "--limit", "-n", help="Run only the first N (selected) tasks."),
-    tasks: str = typer.Option(None, "--tasks", help="Only tasks whose id matches these globs (comma-separated)."),
-    concurrency: int = typer.Option(8, "--concurrency", "-c", help="Samples in flight per model."),
-    max_turns: int = typer.Option(None, "--max-turns", help="Override the suite's maximum model turns per sample."),
-    seed: int = typer.Option(0, "--seed", help="Seed sent to the model and used by the scripted agents."),
-    store: Path = typer.Option(
-        None, "--store", help="Trace store file (default: $EVALKIT_STORE, else runs/evalkit.duckdb)"
+    epochs: int = typer.Option(_D.epochs, "--epochs", "-k", help="Times each task is run per model."),
+    limit: int = typer.Option(_D.limit, "--limit", "-n", help="Run only the first N (selected) tasks."),
+    tasks: str = typer.Option(_D.tasks, "--tasks", help="Only tasks whose id matches these globs (comma-separated)."),
+    concurrency: int = typer.Option(_D.concurrency, "--concurrency", "-c", help="Samples in flight per model."),
+    max_turns: int = typer.Option(
+        _D.max_turns, "--max-turns", help="Override the suite's maximum model turns per sample."
     ),
+    seed: int = typer.Option(_D.seed, "--seed", help="Seed sent to the model and used by the scripted agents."),
+    store: StoreOption = None,
     name: str = typer.Option(None, "--name", help="A name for the run (usable wherever a RUN is expected)."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached model replies."),
+    no_cache: bool = typer.Option(not _D.use_cache, "--no-cache", help="Do not reuse cached model replies."),
     max_cost: float = typer.Option(
-        None, "--max-cost", help="Stop starting new model calls once this many USD are spent."
+        _D.max_cost, "--max-cost", help="Stop starting new model calls once this many USD are spent."
     ),
     api_base: str = typer.Option(None, "--api-base", help="Base URL of an OpenAI-compatible server (vLLM, llama.cpp)."),
     resume: str = typer.Option(None, "--resume", help="Complete an interrupted run (id, prefix, name or 'latest')."),
-    timeout: float = typer.Option(120.0, "--timeout", help="Seconds allowed per model call (retried)."),
-    sample_timeout: float = typer.Option(900.0, "--sample-timeout", help="Seconds allowed per sample."),
+    timeout: float = typer.Option(_D.call_timeout_s, "--timeout", help="Seconds allowed per model call (retried)."),
+    sample_timeout: float = typer.Option(_D.sample_timeout_s, "--sample-timeout", help="Seconds allowed per sample."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
     rubric: list[str] = typer.Option(
         None, "--rubric", "-r", help="Score samples as they finish with this rubric (name or YAML file). Repeatable."
@@ -53,7 +57,18 @@ def run_command(
         True, "--report/--no-report", help="Write the run's Markdown and HTML reports under reports/."
     ),
 ) -> None:
-    """Run SUITE with each --model; tasks × models × epochs run concurrently and every step is recorded."""
+    """Run SUITE with each --model; tasks × models × epochs run concurrently and every step is recorded.
+
+    Prints the run id and, per model, its accuracy, tool calls and errors, tokens and cost; with --rubric, each
+    criterion's pass rate too. Running the same command again resumes its unfinished run (only the samples not
+    yet finished are run); --resume RUN names one. Ctrl-C keeps what finished (exit 130).
+
+    [bold]Examples[/]
+
+      evalkit run finance-single --model scripted/disciplined --model scripted/reckless --rubric tool-discipline
+      evalkit run finance-multi -m hosted_vllm/qwen3-4b --api-base http://localhost:8000/v1 -k 3 --limit 20
+      evalkit run --resume latest
+    """
     from evalkit.api import run_suite
     from evalkit.errors import ConfigError
 
@@ -80,7 +95,7 @@ def run_command(
         progress=bar,
         call_timeout_s=timeout,
         sample_timeout_s=sample_timeout,
-        rubrics=rubric or (),
+        rubrics=tuple(rubric or ()),
         judge=judge,
     )
     print_summary(result)

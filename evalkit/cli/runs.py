@@ -8,21 +8,27 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from evalkit.cli.state import console, store_path
+from evalkit.cli.state import StoreOption, console, store_path
 
 if TYPE_CHECKING:
     from evalkit.trace.types import Event, Sample, Score
 
-STORE_OPTION = typer.Option(
-    None, "--store", help="Trace store file (default: $EVALKIT_STORE, else runs/evalkit.duckdb)"
-)
-
 
 def runs_command(
-    store: Path = STORE_OPTION,
+    store: StoreOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """List runs, newest first: id, name, suite, models, samples, accuracy, cost, when."""
+    """List the runs in the store, newest first.
+
+    One row per run: its id, name, suite, models, samples (finished/all when some are not), accuracy, cost
+    ("+?" when a model's price is unknown), status and when it was made. Any of id, a unique prefix of it,
+    the name or "latest" names the run in the other commands.
+
+    [bold]Examples[/]
+
+      evalkit runs
+      evalkit runs --json --store ci.duckdb
+    """
     from rich.table import Table
 
     from evalkit.api import list_runs
@@ -62,11 +68,22 @@ def show_command(
     vs: str = typer.Option(
         None, "--vs", help="Another run (or exported run file): show TASK's traces of both runs side by side."
     ),
-    store: Path = STORE_OPTION,
+    store: StoreOption = None,
 ) -> None:
-    """Render traces: each model turn, each tool call with its arguments, the result or the error, the final
-    answer, tokens, latency and cost. Without TASK, a one-line summary per sample. RUN may also be a file
-    from 'evalkit export'."""
+    """Show a run's traces: model turns, tool calls, results, errors.
+
+    Without TASK, one line per sample (result, why it stopped, turns, tool calls and errors, answer). With
+    TASK, each of its samples in full: every model turn, each tool call with its arguments, the result or
+    the error, the final answer, tokens, latency and cost, then the sample's rubric verdicts with the
+    events that decided them. --vs puts TASK's traces of two runs side by side. RUN may also be a file from
+    'evalkit export'.
+
+    [bold]Examples[/]
+
+      evalkit show latest
+      evalkit show latest fs-003 --model scripted/reckless --full
+      evalkit show base fs-003 --vs rl
+    """
     from evalkit.api import get_samples
 
     if vs is not None:
@@ -242,9 +259,19 @@ def _indent(text: str) -> str:
 def export_command(
     run: str = typer.Argument(..., help="Run id, unique prefix, name, or 'latest'."),
     output: Path = typer.Option(..., "--output", "-o", help="File to write (.jsonl, or .jsonl.gz to compress)."),
-    store: Path = STORE_OPTION,
+    store: StoreOption = None,
 ) -> None:
-    """Write a run's traces and scores to a portable file (for CI baselines)."""
+    """Write a run (traces and scores) to a portable file.
+
+    JSON Lines, gzip-compressed when the name ends in .gz. Every command that takes a RUN also takes such
+    a file, so a committed export serves as a CI baseline ('evalkit gate RUN --baseline FILE');
+    'evalkit import-run' loads it into a store.
+
+    [bold]Examples[/]
+
+      evalkit export latest -o baseline.jsonl.gz
+      evalkit export nightly -o runs/nightly.jsonl --store ci.duckdb
+    """
     from evalkit.api import export_run
 
     path, record = export_run(store_path(store), run, output)
@@ -254,9 +281,18 @@ def export_command(
 def import_command(
     file: Path = typer.Argument(..., help="A file written by 'evalkit export'."),
     replace: bool = typer.Option(False, "--replace", help="Replace a run with the same id already in the store."),
-    store: Path = STORE_OPTION,
+    store: StoreOption = None,
 ) -> None:
-    """Load an exported run into the store."""
+    """Load a run exported with 'evalkit export' into the store.
+
+    The run keeps its id; a run with the same id already in the store is an error unless --replace is
+    given.
+
+    [bold]Examples[/]
+
+      evalkit import-run baseline.jsonl.gz --store ci.duckdb
+      evalkit import-run baseline.jsonl.gz --replace
+    """
     from evalkit.api import import_run
 
     record = import_run(store_path(store), file, replace=replace)

@@ -7,22 +7,22 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from evalkit.cli.state import console, err_console, store_path
+from evalkit.cli.state import StoreOption, console, err_console, store_path
 
 if TYPE_CHECKING:
-    from evalkit.scoring.service import CriterionSummary, ScoreResult
+    from evalkit.api import CriterionSummary, ScoreResult
 
 
 def score_command(
     run: str = typer.Argument(None, help="Run id, unique prefix, name, or 'latest' (the default)."),
     rubric: list[str] = typer.Option(
-        None, "--rubric", "-r", help="A rubric file or the name of one in ./rubrics. Repeatable."
+        None, "--rubric", "-r", help="A rubric file or the name of one on the rubric search path. Repeatable."
     ),
     judge: str = typer.Option(
         None,
         "--judge",
         help="Judge model (a litellm model string or an alias from evalkit.yaml) for judge criteria that do not "
-        "name their own [default: judge: in evalkit.yaml]. Without one, judge criteria are skipped.",
+        "name their own \\[default: judge: in evalkit.yaml]. Without one, judge criteria are skipped.",
     ),
     suite: str = typer.Option(
         None, "--suite", help="Suite whose tasks and catalog to score against (default: the run's suite)."
@@ -33,14 +33,28 @@ def score_command(
     model_name: str = typer.Option(None, "--model-name", help="With --traces: the agent's name in the store."),
     name: str = typer.Option(None, "--name", help="With --traces: a name for the imported run."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached judge replies."),
-    store: Path = typer.Option(
-        None, "--store", help="Trace store file (default: $EVALKIT_STORE, else runs/evalkit.duckdb)"
-    ),
+    store: StoreOption = None,
 ) -> None:
-    """Score a stored RUN against rubrics without calling the agent's model, or --traces FILE (imported as a
-    new run). Prints each criterion's pass rate and verdict counts; scores are kept by rubric version."""
+    """Score a stored run or external traces against rubrics.
+
+    The agent's model is never called: RUN (default: latest) is re-scored from its stored traces; --traces FILE scores
+    episodes recorded elsewhere (JSON Lines, one episode per line with its OpenAI-style messages), imported as a new
+    run. A rubric is a YAML file or a name on the rubric search path ($EVALKIT_RUBRICS_PATH, ./rubrics, then the
+    built-in tool-discipline, answer and narrative-judge). Judge criteria are graded by an LLM: the criterion's own
+    model, else --judge, else judge: in evalkit.yaml; without one they are recorded as skipped.
+
+    Prints, per rubric, each criterion's pass rate and its verdict counts (pass, fail, value, na, skipped,
+    error), with one column per model when the run has several. Scores are stored by rubric version, so
+    re-scoring with a changed rubric keeps the old verdicts.
+
+    [bold]Examples[/]
+
+      evalkit score latest --rubric tool-discipline --rubric answer
+      evalkit score base-4b --rubric narrative-judge --judge openai/gpt-4.1-mini
+      evalkit score --traces episodes.jsonl -r tool-discipline --model-name my-agent
+    """
+    from evalkit.api import score_run, score_traces
     from evalkit.errors import ConfigError
-    from evalkit.scoring.service import score_run, score_traces
 
     if not rubric:
         raise ConfigError("give at least one --rubric")
@@ -95,9 +109,9 @@ def print_result(result: ScoreResult) -> None:
     """The run, then one table per rubric: each criterion's pass rate (``~0.75``: the mean value, for criteria
     that give values), and its verdict counts (pass, fail, value, na, skipped, error). Judge criteria are
     marked with ``*``."""
-    from rich import box
     from rich.markup import escape
-    from rich.table import Table
+
+    from evalkit.report.terminal import section_table
 
     out = console()
     out.print(f"run [bold]{result.run.run_id}[/]  {escape(result.run.suite)}  {result.samples} samples")
@@ -107,15 +121,7 @@ def print_result(result: ScoreResult) -> None:
         err_console().print(f"[yellow]note:[/] {escape(note)}")
     for name, version in result.rubrics:
         mine = [c for c in result.criteria if c.rubric == name]
-        table = Table(
-            title=f"rubric {escape(name)} {escape(version)}",
-            title_justify="left",
-            box=box.SIMPLE_HEAD,
-            show_edge=False,
-            pad_edge=False,
-            padding=(0, 0),
-            collapse_padding=True,
-        )
+        table = section_table(f"rubric {escape(name)} {escape(version)}")
         for col in ("criterion", "category", "severity"):
             table.add_column(col, no_wrap=True)
         models = _models(result)

@@ -1,11 +1,13 @@
-"""Shared CLI state (the --debug flag) and the consoles commands print to."""
+"""Shared CLI state (the --debug flag), the consoles commands print to, and the ``--store`` option."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 if TYPE_CHECKING:  # rich is imported when a command first prints, not by ``evalkit --help``
     from rich.console import Console
@@ -39,10 +41,21 @@ def err_console() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="Trace store file (default: $EVALKIT_STORE, else store: in evalkit.yaml, else runs/evalkit.duckdb).",
+        show_default=False,
+    ),
+]
+"""The ``--store`` option of every command that reads or writes the store: ``store: StoreOption = None``."""
+
+
 def store_path(store: Path | None) -> Path:
     """The store a command uses: --store, else $EVALKIT_STORE / the config file / runs/evalkit.duckdb."""
     if store is not None:
         return store
-    from evalkit.contracts.config import default_store, load_config
+    from evalkit.api import resolve_store
 
-    return default_store(load_config())
+    return resolve_store()

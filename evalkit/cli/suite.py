@@ -1,6 +1,7 @@
 """``evalkit suite``: list, validate, show, verify, stats, explore (sql / tables / info) and import suites.
 
-Heavy modules (DuckDB, sqlglot, jsonschema) are imported inside the commands, so ``evalkit --help`` stays fast.
+Every command calls the public API (``evalkit.suite_*``) and renders what it returns. DuckDB, sqlglot and
+jsonschema are imported by those functions, so ``evalkit --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -11,110 +12,115 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from evalkit.cli.help import HelpCommand
 from evalkit.cli.state import console, err_console
-from evalkit.suites.questions import FIELDS
 
 if TYPE_CHECKING:
-    from evalkit.contracts.suite import SuiteSpec
-    from evalkit.env.tools import ToolResult
+    from evalkit.api import ToolResult
 
-app = typer.Typer(no_args_is_help=True, help="Describe, validate, verify, explore and import suites.")
+app = typer.Typer(no_args_is_help=True)
 
 SUITE_ARG = typer.Argument(..., help="Suite name (on the search path) or folder.", show_default=False)
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON instead of text.")
+TOOL_JSON_OPT = typer.Option(False, "--json", help="Print the tool result (ok, error_type, content, data).")
+
+
+@app.callback()
+def suite_group() -> None:
+    """Describe, validate, verify, explore and import suites.
+
+    A suite is a folder: suite.yaml (its database and settings) and tasks.yaml (questions, answers and
+    reference solutions). SUITE is a folder, or the name of one on the search path ($EVALKIT_SUITES_PATH,
+    ./suites, then the built-in finance-single and finance-multi).
+
+    [bold]Examples[/]
+
+      evalkit suite list
+      evalkit suite verify finance-single
+      evalkit suite tables finance-single -c northwind
+    """
 
 
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
-@app.command("list")
+@app.command("list", cls=HelpCommand)
 def list_command(json_out: bool = JSON_OPT) -> None:
     """List the suites on the search path ($EVALKIT_SUITES_PATH, ./suites, the built-in suites).
 
     A suite that does not load is listed as [bold]invalid[/] with its first problem.
+
+    [bold]Examples[/]
+
+      evalkit suite list
+      evalkit suite list --json
     """
     from rich.markup import escape
     from rich.table import Table
 
-    from evalkit.contracts.loader import list_suites, load_suite
-    from evalkit.errors import EvalkitError
+    from evalkit.api import suite_list
 
-    rows: list[dict[str, Any]] = []
-    for name, folder in list_suites():
-        try:
-            spec = load_suite(folder)
-        except EvalkitError as e:
-            rows.append({"suite": name, "version": None, "tasks": None, "path": str(folder), "error": str(e)})
-            continue
-        rows.append(
-            {"suite": name, "version": spec.version, "tasks": len(spec.tasks), "path": str(folder),
-             "description": spec.description}
-        )  # fmt: skip
+    entries = suite_list()
     if json_out:
-        _print_json(rows)
+        _print_json([e.to_dict() for e in entries])
         return
     table = Table(show_edge=False, pad_edge=False)
     for col in ("suite", "version", "tasks", "path", "description"):
         table.add_column(col)
-    for r in rows:
-        if "error" in r:
-            first = str(r["error"]).splitlines()[0]
-            table.add_row(r["suite"], "[red]invalid[/]", "", r["path"], escape(first[:80]))
+    for e in entries:
+        if e.error is not None:
+            first = e.error.splitlines()[0]
+            table.add_row(e.suite, "[red]invalid[/]", "", str(e.path), escape(first[:80]))
         else:
-            table.add_row(r["suite"], r["version"], str(r["tasks"]), r["path"], escape(r["description"][:60]))
+            table.add_row(e.suite, e.version, str(e.tasks), str(e.path), escape(e.description[:60]))
     console().print(table)
 
 
-@app.command("validate")
+@app.command("validate", cls=HelpCommand)
 def validate_command(suite: str = SUITE_ARG) -> None:
     """Check a suite's files against the JSON Schemas and its database catalog.
 
-    Problems are listed as file:line key.path: message (exit code 2).
-    """
-    from evalkit.contracts.loader import load_suite
-    from evalkit.env.database import build_database
+    The database is built (once per content hash) so the catalog is checked against its tables. Problems
+    are listed as file:line key.path: message (exit code 2).
 
-    spec = load_suite(suite)
-    db = build_database(spec.database)
-    without = sum(not t.reference.steps for t in spec.tasks)
-    extra = f", {without} without a reference solution" if without else ""
+    [bold]Examples[/]
+
+      evalkit suite validate finance-single
+      evalkit suite validate path/to/my-suite
+    """
+    from evalkit.api import suite_validate
+
+    check = suite_validate(suite)
+    extra = f", {check.without_reference} without a reference solution" if check.without_reference else ""
     console().print(
-        f"{spec.name} {spec.version}: valid ({len(spec.tasks)} tasks{extra}; {len(db.catalog.tables)} tables)",
-        markup=False,
+        f"{check.suite} {check.version}: valid ({check.tasks} tasks{extra}; {check.tables} tables)", markup=False
     )
 
 
-def _find_task(spec: SuiteSpec, task_id: str) -> Any:
-    import difflib
-
-    from evalkit.errors import ConfigError
-
-    try:
-        return spec.task(task_id)
-    except KeyError:
-        close = difflib.get_close_matches(task_id, [t.id for t in spec.tasks], n=3)
-        hint = f"; closest: {', '.join(close)}" if close else ""
-        raise ConfigError(f"suite {spec.name} has no task {task_id!r}{hint}") from None
-
-
-@app.command("show")
+@app.command("show", cls=HelpCommand)
 def show_command(
     suite: str = SUITE_ARG,
     task: str | None = typer.Argument(None, help="A task id: show that task in full, with its reference solution."),
 ) -> None:
-    """Describe a suite (settings and tasks), or one task with its answer and reference solution."""
-    from evalkit.contracts.loader import load_suite
+    """Describe a suite (settings and tasks), or one task with its answer and reference solution.
 
-    spec = load_suite(suite)
+    [bold]Examples[/]
+
+      evalkit suite show finance-single
+      evalkit suite show finance-single fs-003
+    """
+    from evalkit.api import load_suite, suite_task
+
     out = console()
     if task is None:
+        spec = load_suite(suite)
         out.print(f"{spec.name} {spec.version} — {spec.description}", markup=False, style="bold")
         out.print(f"path {spec.path}\ndatabase {spec.database}\nsettings {spec.settings}", markup=False)
         for t in spec.tasks:
             out.print(f"  {t.id:8} {t.kind:12} {t.difficulty:6} {t.question[:90]}", markup=False)
         return
-    t = _find_task(spec, task)
+    t = suite_task(suite, task)
     out.print(f"{t.id} ({t.kind}, {t.difficulty}, tags: {', '.join(t.tags)})", markup=False, style="bold")
     out.print(f"{t.question}\ntables: {', '.join(t.tables)}\nanswer: {t.answer}", markup=False)
     if not t.reference.steps:
@@ -125,7 +131,7 @@ def show_command(
     out.print(f"  compute: {t.reference.compute}", markup=False)
 
 
-@app.command("verify")
+@app.command("verify", cls=HelpCommand)
 def verify_command(suite: str = SUITE_ARG, json_out: bool = JSON_OPT) -> None:
     """Re-run every task's reference solution and compare it with the stored answer.
 
@@ -134,12 +140,16 @@ def verify_command(suite: str = SUITE_ARG, json_out: bool = JSON_OPT) -> None:
     tolerance, text and lists after normalisation, templates blank by blank. Prints one line per task that
     disagrees and a summary. Exit code 1 when any task disagrees; tasks without a reference are reported
     as unverifiable and do not fail.
-    """
-    from evalkit.contracts.loader import load_suite
-    from evalkit.errors import GateFailed
-    from evalkit.suites.verify import verify_suite
 
-    report = verify_suite(load_suite(suite))
+    [bold]Examples[/]
+
+      evalkit suite verify finance-multi
+      evalkit suite verify path/to/my-suite --json
+    """
+    from evalkit.api import suite_verify
+    from evalkit.errors import GateFailed
+
+    report = suite_verify(suite)
     if json_out:
         _print_json(report.to_dict())
     else:
@@ -154,16 +164,21 @@ def verify_command(suite: str = SUITE_ARG, json_out: bool = JSON_OPT) -> None:
         raise GateFailed(f"{len(report.failures)} task(s) of {report.suite} disagree with their reference solution")
 
 
-@app.command("stats")
+@app.command("stats", cls=HelpCommand)
 def stats_command(suite: str = SUITE_ARG, json_out: bool = JSON_OPT) -> None:
-    """Count a suite's tasks by kind, difficulty, tag, answer kind, unit, company and table; mean reference steps."""
+    """Count a suite's tasks by kind, difficulty, tag, answer kind, unit, company and table; mean reference steps.
+
+    [bold]Examples[/]
+
+      evalkit suite stats finance-single
+      evalkit suite stats finance-multi --json
+    """
     from rich.markup import escape
     from rich.table import Table
 
-    from evalkit.contracts.loader import load_suite
-    from evalkit.suites.stats import suite_stats
+    from evalkit.api import suite_stats
 
-    stats = suite_stats(load_suite(suite))
+    stats = suite_stats(suite)
     if json_out:
         _print_json(stats.to_dict())
         return
@@ -182,16 +197,6 @@ def stats_command(suite: str = SUITE_ARG, json_out: bool = JSON_OPT) -> None:
 # ---------------------------------------------------------------------------------- the agent's tools
 
 
-def _tool(suite: str, name: str, arguments: dict[str, Any]) -> ToolResult:
-    from evalkit.contracts.loader import load_suite
-    from evalkit.env.database import build_database
-    from evalkit.env.tools import FinanceEnvironment
-
-    spec = load_suite(suite)
-    with FinanceEnvironment(build_database(spec.database), spec.settings) as env:
-        return env.call(name, arguments)
-
-
 def _show_tool(name: str, result: ToolResult, json_out: bool) -> None:
     """Print exactly what the agent would see; exit code 2 (with a note on stderr) when the tool failed."""
     from evalkit.errors import EvalkitError
@@ -204,67 +209,86 @@ def _show_tool(name: str, result: ToolResult, json_out: bool) -> None:
         raise EvalkitError(f"{name} returned an error ({result.error_type}); above is what the agent would see")
 
 
-@app.command("sql")
+@app.command("sql", cls=HelpCommand)
 def sql_command(
     suite: str = SUITE_ARG,
     query: str = typer.Argument(..., help="One SQL SELECT statement (quote it).", show_default=False),
-    json_out: bool = typer.Option(False, "--json", help="Print the tool result (ok, error_type, content, data)."),
+    json_out: bool = TOOL_JSON_OPT,
 ) -> None:
     """Run a query through the agent's own sql_query tool and print exactly what the agent would see.
 
     The suite's sandbox settings apply (SELECT * and unfiltered scans refused, row and character caps,
     time limit). Exit code 0 when the tool succeeded, 2 when it returned an error (refusal, SQL error
     with the closest names, timeout): the error text is printed on stdout, a short note on stderr.
+
+    [bold]Examples[/]
+
+      evalkit suite sql finance-single "SELECT total_revenue FROM northwind_income_statement WHERE fiscal_year = 2024"
+      evalkit suite sql finance-single "SELECT fiscal_year FROM northwind_balance_sheet WHERE fiscal_year > 2022" --json
     """
-    _show_tool("sql_query", _tool(suite, "sql_query", {"query": query}), json_out)
+    from evalkit.api import suite_sql
+
+    _show_tool("sql_query", suite_sql(suite, query), json_out)
 
 
-@app.command("tables")
+@app.command("tables", cls=HelpCommand)
 def tables_command(
     suite: str = SUITE_ARG,
     company: str | None = typer.Option(
         None, "--company", "-c", help="Only this company's tables (id, name or ticker)."
     ),
-    json_out: bool = typer.Option(False, "--json", help="Print the tool result (ok, error_type, content, data)."),
+    json_out: bool = TOOL_JSON_OPT,
 ) -> None:
-    """List the suite's tables through the agent's get_table_names tool, exactly as the agent sees them."""
-    args = {"company": company} if company is not None else {}
-    _show_tool("get_table_names", _tool(suite, "get_table_names", args), json_out)
+    """List the suite's tables through the agent's get_table_names tool, exactly as the agent sees them.
+
+    [bold]Examples[/]
+
+      evalkit suite tables finance-single
+      evalkit suite tables finance-single -c northwind
+    """
+    from evalkit.api import suite_tables
+
+    _show_tool("get_table_names", suite_tables(suite, company), json_out)
 
 
-@app.command("info")
+@app.command("info", cls=HelpCommand)
 def info_command(
     suite: str = SUITE_ARG,
     table: str = typer.Argument(..., help="Table name, as listed by 'evalkit suite tables'.", show_default=False),
-    json_out: bool = typer.Option(False, "--json", help="Print the tool result (ok, error_type, content, data)."),
+    json_out: bool = TOOL_JSON_OPT,
 ) -> None:
-    """Describe one table through the agent's get_table_info tool, exactly as the agent sees it."""
-    _show_tool("get_table_info", _tool(suite, "get_table_info", {"table": table}), json_out)
+    """Describe one table through the agent's get_table_info tool, exactly as the agent sees it.
+
+    [bold]Examples[/]
+
+      evalkit suite info finance-single northwind_cash_flow
+      evalkit suite info finance-single northwind_cash_flow --json
+    """
+    from evalkit.api import suite_info
+
+    _show_tool("get_table_info", suite_info(suite, table), json_out)
 
 
 # -------------------------------------------------------------------------------------------- import
 
-_FIELDS_HELP = "\n\n".join(f"[bold]{k}[/]: {v}" for k, v in FIELDS.items())
+QUESTION_FIELDS = "{question fields}"
+"""Where ``suite import``'s help lists the fields of a question row."""
 
 
-@app.command(
-    "import",
-    help=f"""Make a suite from your own tables and questions.
+class _ImportCommand(HelpCommand):
+    """``suite import``, whose help lists the question fields the importer reads. They are looked up when the
+    help is shown, so starting the CLI does not import the importer."""
 
---tables is a folder of .csv/.parquet files (one table per file, named after the file), one such file, or
-a DuckDB file (.duckdb/.db). CSV/Parquet files are copied into DIR/data/tables (CSV normalised to
-comma-separated; columns that are not SQL identifiers renamed) and described in DIR/data/catalog.yaml,
-with column types inferred by DuckDB; a DuckDB file is copied to DIR/data.
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        if self.help and QUESTION_FIELDS in self.help:
+            from evalkit.api import suite_import_fields
 
---questions is JSONL (one object per line) or CSV (a header row) with these fields:
+            fields = "\n\n".join(f"[bold]{k}[/]: {v}" for k, v in suite_import_fields().items())
+            self.help = self.help.replace(QUESTION_FIELDS, fields)
+        super().format_help(ctx, formatter)
 
-{_FIELDS_HELP}
 
-Questions with sql are verified against their answer; questions without one are imported without a
-reference solution ('suite verify' reports them as unverifiable). Every bad row is reported by line and
-field, and nothing is written unless everything is valid; the suite is built in a temporary folder next
-to DIR and renamed into place.""",
-)
+@app.command("import", cls=_ImportCommand)
 def import_command(
     name: str = typer.Argument(
         ..., help="Name of the new suite (lowercase letters, digits, _ . -).", show_default=False
@@ -288,16 +312,37 @@ def import_command(
         "rel:0.005", "--default-tolerance", help="Tolerance of number answers that give none (same forms as the field)."
     ),
 ) -> None:
-    from evalkit.errors import ConfigError
-    from evalkit.suites.importer import import_suite
-    from evalkit.suites.questions import parse_tolerance
+    """Make a suite from your own tables and questions.
 
-    try:
-        tolerance = parse_tolerance(default_tolerance)
-    except ValueError as e:
-        raise ConfigError(f"--default-tolerance: {e}") from None
-    result = import_suite(
-        name, tables, questions, out=out, description=description, force=force, default_tolerance=tolerance
+    --tables is a folder of .csv/.parquet files (one table per file, named after the file), one such file, or
+    a DuckDB file (.duckdb/.db). CSV/Parquet files are copied into DIR/data/tables (CSV normalised to
+    comma-separated; columns that are not SQL identifiers renamed) and described in DIR/data/catalog.yaml,
+    with column types inferred by DuckDB; a DuckDB file is copied to DIR/data.
+
+    --questions is JSONL (one object per line) or CSV (a header row) with these fields:
+
+    {question fields}
+
+    Questions with sql are verified against their answer; questions without one are imported without a
+    reference solution ('suite verify' reports them as unverifiable). Every bad row is reported by line and
+    field, and nothing is written unless everything is valid; the suite is built in a temporary folder next
+    to DIR and renamed into place.
+
+    [bold]Examples[/]
+
+      evalkit suite import my-suite --tables tables/ --questions questions.jsonl
+      evalkit suite import filings -t filings.duckdb -q questions.csv --force
+    """
+    from evalkit.api import suite_import
+
+    result = suite_import(
+        name,
+        tables,
+        questions,
+        out=out,
+        description=description,
+        force=force,
+        default_tolerance=default_tolerance,
     )
     spec = result.suite
     verified = sum(bool(t.reference.steps) for t in spec.tasks)

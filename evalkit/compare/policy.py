@@ -6,6 +6,7 @@ whenever a baseline is given. Flags override the file, key by key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -76,12 +77,14 @@ def load_policy(path: Path | None) -> GatePolicy:
     )
 
 
-def parse_criterion_flags(values: list[str] | None) -> dict[str, float]:
-    """``--min-criterion ID=RATE`` values (a rate as 0.9 or 90%)."""
+def parse_criterion_flags(values: Mapping[str, float] | Sequence[str] | str | None) -> dict[str, float]:
+    """``--min-criterion ID=RATE`` values (a rate as 0.9 or 90%), or a mapping of criterion to rate as it is."""
     from evalkit.errors import ConfigError
 
+    if isinstance(values, Mapping):
+        return dict(values)
     out: dict[str, float] = {}
-    for value in values or []:
+    for value in [values] if isinstance(values, str) else list(values or ()):
         name, sep, rate = value.partition("=")
         try:
             number = float(rate.rstrip("%")) / (100 if rate.endswith("%") else 1)

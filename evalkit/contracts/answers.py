@@ -7,6 +7,7 @@ phrases ("a decrease of 10%"), the task's absolute or relative tolerance, and no
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Collection
@@ -49,6 +50,10 @@ _NUMBER = re.compile(
     r"(?P<close2>\s*\))?",
     re.IGNORECASE,
 )
+_UNIT_AFTER = re.compile(r"\s*(?:USD|EUR|GBP|dollars?|euros?|pounds?|shares?|employees?|days?|years?)\b", re.IGNORECASE)
+"""A unit word right after a number (``2,050 USD millions``, ``2000 shares``): the number is an amount."""
+_AMOUNT_UNIT = re.compile(r"%|[A-Za-z][A-Za-z%]*(?: [A-Za-z%]+){0,2}")
+"""What may follow the one number of an amount (:func:`parse_amount`): ``%`` or up to three words."""
 _NEGATIVE_PHRASE = re.compile(
     r"\b(decrease|decline|declined|fell|fall|drop|dropped|down|lower|loss|negative|shrank)\b", re.IGNORECASE
 )
@@ -56,11 +61,14 @@ _NEGATIVE_PHRASE = re.compile(
 
 @dataclass(frozen=True)
 class ParsedNumber:
+    """A number found in a text, with its sign applied; ``scale`` is not applied to ``value``."""
+
     value: float
     scale: float | None  # an explicit scale word, if any
     suffix: str | None  # "%", "bps", "x"
     start: int
     text: str = ""  # as written, e.g. "($1,234.5 million)"
+    figure: bool = False  # written as an amount: see ``is_year``
 
 
 @dataclass(frozen=True)
@@ -74,23 +82,57 @@ class AnswerCheck:
 def parse_numbers(text: str) -> list[ParsedNumber]:
     """The numbers in ``text`` with their sign, scale word and unit suffix. Digits glued to letters
     (``Q4``, ``FY2023``) are labels, not numbers; ``(12.5%)`` and ``($1.2 million)`` are negative."""
-    out = []
-    for m in _NUMBER.finditer(text):
-        value = float(m.group("num").replace(",", "") + (m.group("exp") or ""))
-        neg = m.group("neg")
-        if neg in ("-", "−") or (neg == "(" and (m.group("close") or m.group("close2"))):
-            value = -value
-        suffix = (m.group("suffix") or "").lower() or None
-        if suffix in ("percent", "per cent"):
-            suffix = "%"
-        elif suffix in ("basis points",):
-            suffix = "bps"
-        elif suffix in ("×", "times"):
-            suffix = "x"
-        scale_word = (m.group("scale") or "").lower()
-        scale = _SCALE_WORDS.get(scale_word) if scale_word else None
-        out.append(ParsedNumber(value, scale, suffix, m.start(), m.group(0).strip()))
-    return out
+    return [_parsed(m, text) for m in _NUMBER.finditer(text)]
+
+
+def _parsed(m: re.Match[str], text: str) -> ParsedNumber:
+    num = m.group("num")
+    value = float(num.replace(",", "") + (m.group("exp") or ""))
+    neg = m.group("neg")
+    if neg in ("-", "−") or (neg == "(" and (m.group("close") or m.group("close2"))):
+        value = -value
+    suffix = (m.group("suffix") or "").lower() or None
+    if suffix in ("percent", "per cent"):
+        suffix = "%"
+    elif suffix in ("basis points",):
+        suffix = "bps"
+    elif suffix in ("×", "times"):
+        suffix = "x"
+    scale_word = (m.group("scale") or "").lower()
+    scale = _SCALE_WORDS.get(scale_word) if scale_word else None
+    written_as_amount = m.group("cur") or m.group("exp") or suffix or scale_word or "," in num or "." in num
+    figure = bool(written_as_amount or _UNIT_AFTER.match(text, m.end()))
+    return ParsedNumber(value, scale, suffix, m.start(), m.group(0).strip(), figure)
+
+
+def is_year(n: ParsedNumber) -> bool:
+    """Whether a number in a text is a year ("in FY2023, 12.5%", "from 2019 to 2023"): a whole number from
+    1990 to 2100 written as bare digits. A number written with a currency sign, a thousands separator, a
+    decimal part or exponent, a unit suffix or a scale word, or followed by a unit word (``$2000``, ``2,050``,
+    ``2050.0``, ``2050%``, ``2050 million``, ``2050 USD millions``, ``2000 shares``) is a figure."""
+    return not n.figure and 1990 <= n.value <= 2100 and float(n.value).is_integer()
+
+
+def parse_amount(text: str) -> tuple[float, str | None] | None:
+    """``(value, unit)`` of a text that is one number and, after it, at most a unit: ``%`` or up to three
+    words (``"1,350 USD millions"`` → ``(1350.0, "USD millions")``, ``"11.1%"``, ``"12.5 percent"`` → unit
+    ``%``, ``"$12"`` and ``"(3.5)"`` → no unit, ``"+5"``); None for anything else or a value that is not
+    finite. The number is read by the same rules as :func:`parse_numbers`."""
+    body = text.strip()
+    body = body[1:].lstrip() if body.startswith("+") else body
+    m = _NUMBER.match(body)
+    if m is None:
+        return None
+    n = _parsed(m, body)
+    tail = body[m.end("exp") if m.group("exp") else m.end("num") :]
+    if m.group("neg") == "(" and (m.group("close") or m.group("close2")):  # the parentheses of a negative
+        tail = tail.replace(")", "", 1)
+    unit = tail.strip() or None
+    if unit is not None and not _AMOUNT_UNIT.fullmatch(unit):
+        return None
+    if unit is not None and unit.lower() in ("percent", "per cent"):
+        unit = "%"
+    return (n.value, unit) if math.isfinite(n.value) else None
 
 
 def value_candidates(p: ParsedNumber, unit: str | None) -> list[float]:
@@ -120,7 +162,8 @@ def value_candidates(p: ParsedNumber, unit: str | None) -> list[float]:
 
 
 def match_number(expected: float, unit: str | None, tolerance: Tolerance, text: str) -> AnswerCheck:
-    numbers = [n for n in parse_numbers(text) if not _is_year(n, expected)]
+    year_expected = 1990 <= expected <= 2100
+    numbers = [n for n in parse_numbers(text) if year_expected or not is_year(n)]
     if not numbers:
         return AnswerCheck(False, "no number in the answer")
     first = numbers[0]
@@ -133,20 +176,6 @@ def match_number(expected: float, unit: str | None, tolerance: Tolerance, text: 
                 return AnswerCheck(True, f"{sign * cand:g} matches {expected:g}", got=sign * cand)
     got = value_candidates(first, unit)[0]
     return AnswerCheck(False, f"{got:g} does not match {expected:g} {unit or ''}".rstrip(), got=got)
-
-
-def _is_year(n: ParsedNumber, expected: float) -> bool:
-    """Fiscal years mentioned in the answer text ("in FY2023, 12.5%") are not the answer; a number written
-    with a thousands separator or a currency ("2,050", "$2050") is never a year."""
-    return (
-        n.suffix is None
-        and n.scale is None
-        and 1990 <= n.value <= 2100
-        and float(n.value).is_integer()
-        and not any(ch in n.text for ch in ",$€£")
-        and "USD" not in n.text.upper()
-        and not (1990 <= expected <= 2100)
-    )
 
 
 def normalise_text(text: str) -> str:
@@ -209,7 +238,7 @@ def match_template(answer: ExpectedAnswer, text: str) -> AnswerCheck:
                 blank.value, blank.unit, blank.tolerance, filled.get(blank.name, "")
             ).correct
     else:  # the answer did not keep the template's wording: compare the numbers in order
-        numbers = [n for n in parse_numbers(text) if not _is_year(n, 0.0)]
+        numbers = [n for n in parse_numbers(text) if not is_year(n)]
         order = [n for n in names if any(b.name == n for b in answer.blanks)]
         by_name = {b.name: b for b in answer.blanks}
         for i, name in enumerate(order):
@@ -244,15 +273,26 @@ def extract_final_answer(text: str) -> str:
     return text[idx + len("FINAL ANSWER:") :].strip() if idx >= 0 else text.strip()
 
 
-def expected_text(task: TaskSpec) -> str:
-    """The expected answer as the text recorded with a sample (``Sample.expected``)."""
+def expected_text(task: TaskSpec, *, detail: bool = False) -> str:
+    """The expected answer as text: as recorded with a sample (``Sample.expected``: ``1350 USD millions``,
+    ``12.5%``, ``a, b``, ``rev=1500, chg=11.1``), or, with ``detail``, for a reader who judges an answer
+    against it: a list says whether its order matters, a template gives its wording and each blank's unit."""
     a = task.answer
     if a.kind == "list" and isinstance(a.value, tuple):
-        return ", ".join(a.value)
+        order = (" (in this order)" if a.ordered else " (any order)") if detail else ""
+        return ", ".join(a.value) + order
     if a.kind == "template":
-        return ", ".join(f"{b.name}={b.value:g}" for b in a.blanks)
+        if not detail:
+            return ", ".join(f"{b.name}={b.value:g}" for b in a.blanks)
+        blanks = "; ".join(f"{b.name} = {_amount_text(b.value, b.unit)}" for b in a.blanks)
+        return f"{a.template}\n(blanks: {blanks})" if blanks else str(a.template)
     if isinstance(a.value, float):
-        if a.unit in ("%", "x"):
-            return f"{a.value:g}{a.unit}"
-        return f"{a.value:g} {a.unit}" if a.unit else f"{a.value:g}"
+        return _amount_text(a.value, a.unit)
     return str(a.value)
+
+
+def _amount_text(value: float, unit: str | None) -> str:
+    """``12.5%``, ``3.2x``, ``1350 USD millions``, ``7``."""
+    if unit in ("%", "x"):
+        return f"{value:g}{unit}"
+    return f"{value:g} {unit}" if unit else f"{value:g}"

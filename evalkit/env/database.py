@@ -1,8 +1,9 @@
 """Build a suite's DuckDB file from its catalog and data files; open it read-only inside the sandbox.
 
 ``build_database`` is cached: the file is named after a content hash of the catalog and every data file,
-so it is built once and rebuilt whenever a source changes. A build writes a temporary file and moves it
-into place with ``os.replace``, so a crash or a concurrent build never leaves a half-built file in use.
+so it is built once and rebuilt whenever a source changes. A build writes a temporary file and renames it
+into place (``evalkit.fileio.atomic_path``), so a crash or a concurrent build never leaves a half-built file
+in use.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import difflib
 import hashlib
 import os
 import re
-import secrets
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ import duckdb
 
 from evalkit.env.catalog import CATALOG_FILE, Catalog, ColumnInfo, Company, TableInfo, load_catalog
 from evalkit.errors import DatabaseError
+from evalkit.fileio import atomic_path
 
 #: Bump when the way tables are built changes, so cached files are rebuilt.
 BUILD_FORMAT = "1"
@@ -91,15 +92,14 @@ def build_database(source_dir: Path, cache_dir: Path | None = None) -> BuiltData
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", catalog.name) or "catalog"
     final = cache / f"{safe}-{digest[:20]}.duckdb"
     if not final.is_file():
-        tmp = cache / f".{final.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         try:
-            _build_into(tmp, catalog, catalog_path)
-            os.replace(tmp, final)
+            with atomic_path(final) as tmp:
+                try:
+                    _build_into(tmp, catalog, catalog_path)
+                finally:
+                    tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
         except OSError as e:
             raise DatabaseError(f"cannot write database {final}: {e}") from e
-        finally:
-            for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
-                leftover.unlink(missing_ok=True)
     return BuiltDatabase(final, catalog)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import random
 import time
@@ -35,6 +36,8 @@ from evalkit.models.types import ModelCallError, ModelReply
 from evalkit.trace.types import ToolCall, Usage
 
 SCRIPTED_PREFIX = "scripted/"
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -160,6 +163,20 @@ class ModelGateway:
             {"extra": self.config.extra} if self.config.model.startswith(SCRIPTED_PREFIX) else {}
         )
 
+    def reply_inputs(self, context: dict[str, Any]) -> dict[str, Any]:
+        """What decides a reply besides the request (for cache keys): for the scripted agents, the task, the
+        suite's content (its answers and reference solutions) and their policy code; nothing for a real model,
+        whose reply depends on the request alone."""
+        if not self.config.model.startswith(SCRIPTED_PREFIX):
+            return {}
+        from evalkit.models.scripts import policy_code_hash
+
+        return {
+            "task_id": context.get("task_id"),
+            "suite_hash": context.get("suite_hash"),
+            "policy_code": policy_code_hash(),
+        }
+
     async def complete(
         self,
         messages: list[dict[str, Any]],
@@ -190,14 +207,48 @@ class ModelGateway:
             except Exception as exc:  # litellm raises many types; classify them
                 error = classify_error(exc)
                 if not error.transient or attempt >= self.max_attempts:
+                    self._log_failure(exc, error, attempt)
                     raise error from exc
                 delay = self._backoff(attempt, error.retry_after)
+                self._log_retry(exc, error, attempt, delay)
                 if on_retry:
                     on_retry(attempt, str(error), delay)
                 await self._sleep(delay)
                 continue
             latency = time.perf_counter() - start
             return self._reply(response, latency, native)
+
+    def _log_retry(self, exc: BaseException, error: ModelCallError, attempt: int, delay: float) -> None:
+        honoured = ""
+        if error.retry_after is not None:
+            capped = ", capped" if delay < error.retry_after else ""
+            honoured = f" as the provider's Retry-After asks ({error.retry_after:g}s{capped})"
+        logger.info(
+            "model %s: %s on attempt %d of %d; retrying in %.2fs%s",
+            self.config.name,
+            type(exc).__name__,
+            attempt,
+            self.max_attempts,
+            delay,
+            honoured,
+            extra={
+                "model": self.config.name,
+                "error_class": type(exc).__name__,
+                "attempt": attempt,
+                "wait_s": delay,
+                "retry_after": error.retry_after,
+            },
+        )
+
+    def _log_failure(self, exc: BaseException, error: ModelCallError, attempt: int) -> None:
+        why = "not transient" if not error.transient else f"attempt {attempt} of {self.max_attempts}"
+        logger.info(
+            "model %s: %s, giving up (%s)",
+            self.config.name,
+            type(exc).__name__,
+            why,
+            extra={"model": self.config.name, "error_class": type(exc).__name__, "attempt": attempt},
+        )
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

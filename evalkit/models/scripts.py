@@ -21,16 +21,33 @@ between calls and the same conversation always gives the same reply.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Generator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from evalkit.contracts.answers import parse_amount
 from evalkit.contracts.suite import SuiteSpec, TaskSpec
 
 POLICIES = ("disciplined", "reckless", "noisy")
 _TASKS: dict[str, dict[str, TaskSpec]] = {}
+_POLICY_FILES = ("scripts.py", "scripted.py", "textproto.py")
+"""The modules whose code decides a scripted reply: the policies, their provider, the text tool protocol."""
+
+
+@functools.cache
+def policy_code_hash() -> str:
+    """A hash of the scripted agents' code, part of their cache keys: an edited policy never replays old
+    replies."""
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in _POLICY_FILES:
+        h.update(name.encode())
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def register_suite(suite: SuiteSpec) -> None:
@@ -111,14 +128,10 @@ def parse_rows(result: str) -> list[list[str]]:
 
 
 def parse_number(text: str) -> float | None:
-    t = text.strip().replace("$", "").replace(",", "")
-    negative = t.startswith("(") and t.endswith(")")
-    t = t.strip("()")
-    try:
-        value = float(t)
-    except ValueError:
-        return None
-    return -value if negative else value
+    """The number a result cell or a calculator result is (``1,234.5``, ``$12``, ``(3.5)`` for -3.5), read by
+    ``parse_amount``; None when the text is anything else, a number with a unit included."""
+    amount = parse_amount(text)
+    return amount[0] if amount is not None and amount[1] is None else None
 
 
 def bind_value(result: str) -> float | str | list[str]:

@@ -11,9 +11,10 @@ report over several runs, or one run with several models, sets them side by side
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from evalkit.stats.proportions import Rate
+if TYPE_CHECKING:  # a type only: importing evalkit.stats loads numpy and scipy
+    from evalkit.stats.proportions import Rate
 
 REPORT_SCHEMA_VERSION = 1
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evalkit.errors import ConfigError
+from evalkit.fileio import write_atomic
 
 if TYPE_CHECKING:
     from evalkit.report.model import Report, RunInfo
@@ -82,12 +83,10 @@ def target_paths(report: Report, formats: Sequence[str], output: Path | None) ->
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write atomically: a temporary file beside the target, then a rename."""
+    """Write atomically (:func:`evalkit.fileio.write_atomic`: a temporary file beside the target, then a
+    rename); a failure is a ``ConfigError`` naming the file."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        write_atomic(path, text)
     except OSError as exc:
         raise ConfigError(f"cannot write the report {path}: {exc.strerror or exc}") from exc
     return path

@@ -65,7 +65,8 @@ class EpisodeModel:
         key = None
         if self.cache is not None:
             if self._key is None:
-                self._key = RequestKey(self.gateway.request_params(), tools, self.seed, self._epoch)
+                decides = self.gateway.reply_inputs(self.context)
+                self._key = RequestKey(self.gateway.request_params(), tools, self.seed, self._epoch, decides)
             key = self._key.key(messages)
             hit = self.cache.get(key)
             if hit is not None:

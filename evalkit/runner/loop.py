@@ -81,8 +81,10 @@ class Episode:
         self.started = utc_now()
         self._t0 = time.perf_counter()
 
-    def _event(self, **kw: Any) -> None:
-        self.events.append(Event(seq=len(self.events), turn=self.turn, **kw))
+    @property
+    def _seq(self) -> int:
+        """The number of the next event."""
+        return len(self.events)
 
     async def run(self, env: Environment, model: Model) -> Sample:
         try:
@@ -108,8 +110,8 @@ class Episode:
             {"role": "system", "content": system},
             {"role": "user", "content": self.task.question},
         ]
-        self._event(kind="system", content=system)
-        self._event(kind="user", content=self.task.question)
+        self.events.append(Event.prompt(self._seq, "system", self.turn, system))
+        self.events.append(Event.prompt(self._seq, "user", self.turn, self.task.question))
         max_turns = self.task.max_turns or self.settings.max_turns
         while self.turn < max_turns:
             if self.settings.over_budget():
@@ -140,14 +142,17 @@ class Episode:
             self.cost = None
         else:
             self.cost += reply.cost_usd
-        self._event(
-            kind="model",
-            content=reply.content,
-            tool_calls=reply.tool_calls,
-            usage=reply.usage,
-            latency_s=round(reply.latency_s, 6),
-            cost_usd=reply.cost_usd,
-            cached=reply.cached,
+        self.events.append(
+            Event.model_call(
+                self._seq,
+                self.turn,
+                content=reply.content,
+                tool_calls=reply.tool_calls,
+                usage=reply.usage,
+                latency_s=round(reply.latency_s, 6),
+                cost_usd=reply.cost_usd,
+                cached=reply.cached,
+            )
         )
 
     def _run_tool(self, env: Environment, call: ToolCall) -> ToolOutcome:
@@ -156,16 +161,19 @@ class Episode:
         outcome = self._checked_call(env, call)
         if not outcome.ok:
             self.tool_errors += 1
-        self._event(
-            kind="tool",
-            tool=call.name,
-            call_id=call.id,
-            arguments=call.arguments if call.arguments is not None else {"_raw": call.raw_arguments},
-            content=outcome.content,
-            ok=outcome.ok,
-            error_type=outcome.error_type,
-            data=outcome.data,
-            latency_s=round(time.perf_counter() - start, 6),
+        self.events.append(
+            Event.tool_result(
+                self._seq,
+                self.turn,
+                tool=call.name,
+                ok=outcome.ok,
+                call_id=call.id,
+                arguments=call.arguments if call.arguments is not None else {"_raw": call.raw_arguments},
+                content=outcome.content,
+                error_type=outcome.error_type,
+                data=outcome.data,
+                latency_s=round(time.perf_counter() - start, 6),
+            )
         )
         return outcome
 

@@ -11,6 +11,7 @@ run's CPU.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,8 @@ from evalkit.models.gateway import ModelGateway
 from evalkit.runner.client import CostMeter, EpisodeModel, RetryLog
 from evalkit.runner.loop import Environment, Episode, EpisodeSettings
 from evalkit.trace.types import Sample, SampleKey, Score
+
+logger = logging.getLogger(__name__)
 
 
 class SampleSink(Protocol):
@@ -126,7 +129,7 @@ class Scheduler:
         settings = self.settings_for(config)
         while not queue.empty():
             if self.meter.over_budget():
-                self._result.stopped_by_budget = True
+                self._stop_by_budget()
                 return
             key = queue.get_nowait()
             sample = await self._run_one(key, tasks[key.task_id], gateway, config, settings)
@@ -146,6 +149,7 @@ class Scheduler:
             retries=retries,
         )
         env = self.make_env()
+        logger.debug("sample %s started", key.sample_id)
         try:
             episode = Episode(self.run_id, task, config.name, key.epoch, settings)
             sample = await episode.run(env, model)
@@ -156,9 +160,29 @@ class Scheduler:
         if retries.entries:
             sample = _with_metadata(sample, retries=retries.entries)
         if sample.stop_reason == "budget":
-            self._result.stopped_by_budget = True
+            self._stop_by_budget()
             sample = _cancelled(sample)
+        if sample.status == "infra_error":
+            logger.debug("sample %s: infrastructure error (%s): %s", key.sample_id, sample.stop_reason, sample.error)
+        else:
+            logger.debug(
+                "sample %s finished: %s, %s, %d turns in %.2fs",
+                key.sample_id,
+                sample.status,
+                sample.stop_reason,
+                sample.turns,
+                sample.latency_s,
+            )
         return sample
+
+    def _stop_by_budget(self) -> None:
+        if not self._result.stopped_by_budget:
+            logger.info(
+                "the budget of %s USD is spent (%.4f USD): no new samples start",
+                self.meter.budget_usd,
+                self.meter.spent_usd,
+            )
+        self._result.stopped_by_budget = True
 
     def _finished(self, sample: Sample) -> None:
         self._buffer.append(sample)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
-import hashlib
-import json
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,13 +15,18 @@ from evalkit.contracts.model_config import ModelConfig
 from evalkit.contracts.suite import SuiteSpec, TaskSpec
 from evalkit.errors import ConfigError, EvalkitError
 from evalkit.runner.loop import EpisodeSettings
+from evalkit.runner.options import RunOptions, fingerprint
 from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, sample_keys
 from evalkit.trace.types import RunRecord, Sample, Score, new_run_id, utc_now
 from evalkit.version import __version__
 
 if TYPE_CHECKING:
     from evalkit.env.catalog import Catalog
-    from evalkit.scoring.service import ScoreResult
+
+BatchScorer = Callable[[Sequence[Sample]], list[Score]]
+"""Scores a batch of finished samples as they are written (the rubric checks of ``--rubric``)."""
+MakeScorer = Callable[[Sequence[TaskSpec], "Catalog"], BatchScorer | None]
+"""Builds the batch scorer for the run's tasks and database catalog (the caller brings the scoring)."""
 
 
 class RunInterrupted(EvalkitError):
@@ -50,7 +53,9 @@ class ModelSummary:
 
 
 @dataclass(frozen=True)
-class RunResult:
+class RunOutcome:
+    """What executing a run produced: the finished run record, per-model summaries, and what happened."""
+
     run: RunRecord
     store: Path
     summaries: tuple[ModelSummary, ...]
@@ -59,8 +64,6 @@ class RunResult:
     stopped_by_budget: bool = False
     interrupted: bool = False
     samples: tuple[Sample, ...] = field(default_factory=tuple)
-    score: ScoreResult | None = None
-    """Rubric results when the run was scored (``--rubric``)."""
 
 
 def select_tasks(suite: SuiteSpec, tasks: str | None, limit: int | None) -> list[TaskSpec]:
@@ -84,16 +87,6 @@ def git_commit() -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def fingerprint(suite: SuiteSpec, models: Sequence[ModelConfig], options: dict[str, Any]) -> str:
-    keys = ("epochs", "limit", "tasks", "max_turns", "seed")
-    payload = {
-        "suite": suite.content_hash,
-        "models": [[m.name, m.model, m.api_base] for m in models],
-        **{k: options.get(k) for k in keys},
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def summarise(samples: Sequence[Sample], models: Sequence[str]) -> tuple[ModelSummary, ...]:
@@ -149,15 +142,17 @@ class RunSession:
         store_path: Path,
         suite: SuiteSpec,
         models: list[ModelConfig],
-        options: dict[str, Any],
+        options: RunOptions,
         *,
         name: str | None,
         git_commit: str | None,
     ) -> RunSession:
+        """A new run of ``suite`` × ``models``, or the unfinished run the same command started before."""
         from evalkit.trace.store import TraceStore
 
+        fp = fingerprint(suite, models, options)
         with TraceStore.open(store_path, write=True) as store:
-            previous = _unfinished_twin(store, options["fingerprint"])
+            previous = _unfinished_twin(store, fp)
             if previous is not None:
                 return cls(store_path, suite, models, previous, resumed=True)
             run = RunRecord(
@@ -167,7 +162,7 @@ class RunSession:
                 suite_hash=suite.content_hash,
                 suite_path=str(suite.path),
                 models=tuple(models),
-                options=options,
+                options={**options.to_record(), "fingerprint": fp},
                 evalkit_version=__version__,
                 git_commit=git_commit,
                 created_at=utc_now(),
@@ -190,40 +185,46 @@ class RunSession:
             )
         return cls(store_path, suite, list(run.models), run, resumed=True)
 
-    def execute(self, *, progress: Progress | None = None, keep_samples: bool = False) -> RunResult:
+    def execute(
+        self,
+        *,
+        progress: Progress | None = None,
+        keep_samples: bool = False,
+        make_scorer: MakeScorer | None = None,
+    ) -> RunOutcome:
         from evalkit.env.database import build_database
         from evalkit.env.tools import TOOL_SCHEMAS, EnvironmentPool
         from evalkit.models import scripts
-        from evalkit.models.cache import ResponseCache
+        from evalkit.models.cache import ResponseCache, cache_path
         from evalkit.runner.client import CostMeter
         from evalkit.trace.store import TraceStore
 
-        opts = self.run.options
-        tasks = select_tasks(self.suite, opts.get("tasks"), opts.get("limit"))
+        opts = RunOptions.from_record(self.run.options)
+        tasks = select_tasks(self.suite, opts.tasks, opts.limit)
         database = build_database(self.suite.database)
         settings = self.suite.settings
         validators = _validators(TOOL_SCHEMAS, settings.tools)
         scripts.register_suite(self.suite)
-        meter = CostMeter(budget_usd=opts.get("max_cost"))
-        cache = ResponseCache(self.store_path.with_suffix(".cache.sqlite")) if opts.get("use_cache", True) else None
+        meter = CostMeter(budget_usd=opts.max_cost)
+        cache = ResponseCache(cache_path(self.store_path)) if opts.use_cache else None
         from evalkit.env.prompt import system_prompt
 
         def settings_for(config: ModelConfig) -> EpisodeSettings:
             return EpisodeSettings(
-                max_turns=opts.get("max_turns") or settings.max_turns,
+                max_turns=opts.max_turns or settings.max_turns,
                 system_prompt=system_prompt(settings.system_prompt),
                 tool_protocol=config.tool_protocol,
-                sample_timeout_s=opts.get("sample_timeout_s"),
+                sample_timeout_s=opts.sample_timeout_s,
                 over_budget=meter.over_budget,
                 validators=validators,
             )
 
-        scorer = _scorer(opts.get("rubrics") or [], tasks, database.catalog)
+        scorer = make_scorer(tasks, database.catalog) if make_scorer is not None else None
         interrupted = False
         environments = EnvironmentPool(database, settings)
         with TraceStore.open(self.store_path, write=True) as store:
             done = store.finished_sample_ids(self.run.run_id)
-            keys = sample_keys(tasks, self.models, int(opts.get("epochs", 1)))
+            keys = sample_keys(tasks, self.models, opts.epochs)
             pending = [k for k in keys if k.sample_id not in done]
             scheduler = Scheduler(
                 run_id=self.run.run_id,
@@ -232,13 +233,13 @@ class RunSession:
                 make_env=environments,
                 sink=store,
                 settings_for=settings_for,
-                seed=int(opts.get("seed", 0)),
-                concurrency=int(opts.get("concurrency", 8)),
+                seed=opts.seed,
+                concurrency=opts.concurrency,
                 cache=cache,
                 meter=meter,
                 gateway_options={
-                    "timeout_s": float(opts.get("call_timeout_s", 120.0)),
-                    "max_attempts": int(opts.get("max_attempts", 5)),
+                    "timeout_s": float(opts.call_timeout_s),
+                    "max_attempts": opts.max_attempts,
                 },
                 keep_samples=keep_samples,
                 progress=progress if progress is not None else NoProgress(),
@@ -258,7 +259,7 @@ class RunSession:
             store.finish_run(self.run.run_id, status, utc_now())
             run = store.get_run(self.run.run_id)
             samples = store.samples(run.run_id)
-        result = RunResult(
+        result = RunOutcome(
             run=run,
             store=self.store_path,
             summaries=summarise(samples, [m.name for m in self.models]),
@@ -274,24 +275,6 @@ class RunSession:
                 f"Resume with: evalkit run --resume {run.run_id}"
             )
         return result
-
-
-def _scorer(
-    rubric_refs: Sequence[str], tasks: Sequence[TaskSpec], catalog: Catalog
-) -> Callable[[Sequence[Sample]], list[Score]] | None:
-    """The rubric checks to run on each batch of finished samples (judge criteria are left to ``score``)."""
-    if not rubric_refs:
-        return None
-    from evalkit.contracts.rubric import load_rubric
-    from evalkit.scoring.engine import RubricEngine
-
-    by_id = {t.id: t for t in tasks}
-    engines = [RubricEngine(load_rubric(ref), tasks=by_id, catalog=catalog) for ref in rubric_refs]
-
-    def score(samples: Sequence[Sample]) -> list[Score]:
-        return [score for engine in engines for score in engine.score_samples(samples)]
-
-    return score
 
 
 def _unfinished_twin(store: Any, fp: str) -> RunRecord | None:

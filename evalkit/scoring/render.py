@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from evalkit.contracts.answers import expected_text
+
 if TYPE_CHECKING:
     from evalkit.contracts.suite import TaskSpec
     from evalkit.trace.types import Event, Sample
@@ -106,15 +108,8 @@ def question_of(sample: Sample, task: TaskSpec | None) -> str:
 
 
 def expected_of(sample: Sample, task: TaskSpec | None) -> str:
-    """The expected answer in words (a template answer with its blanks' values), or ``(unknown)``."""
+    """The expected answer in words (``expected_text`` with detail: a list's order, a template's wording and
+    blanks), else the one recorded with the sample, or ``(unknown)``."""
     if task is None:
         return sample.expected or "(unknown)"
-    a = task.answer
-    if a.kind == "template":
-        blanks = "; ".join(f"{b.name} = {b.value:g}{f' {b.unit}' if b.unit else ''}" for b in a.blanks)
-        return f"{a.template}\n(blanks: {blanks})" if blanks else str(a.template)
-    if a.kind == "list" and isinstance(a.value, tuple):
-        return ", ".join(a.value) + (" (in this order)" if a.ordered else " (any order)")
-    if isinstance(a.value, float):
-        return f"{a.value:g} {a.unit}" if a.unit else f"{a.value:g}"
-    return str(a.value)
+    return expected_text(task, detail=True)

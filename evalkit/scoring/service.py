@@ -14,7 +14,7 @@ the rubric's version (its content hash), so scores of an edited rubric sit besid
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -226,14 +226,14 @@ def _make_judge(
     if not criteria or (ref is None and not any(c.judge is not None and c.judge.model for c in criteria)):
         return None
     from evalkit.contracts.config import resolve_model
-    from evalkit.models.cache import ResponseCache
+    from evalkit.models.cache import ResponseCache, cache_path
     from evalkit.scoring.judge import LLMJudge
 
     default = resolve_model(ref, config) if ref else None
     judge = LLMJudge(
         default,
         resolve=lambda m: resolve_model(m, config),
-        cache=ResponseCache(store.with_suffix(".cache.sqlite")) if use_cache else None,
+        cache=ResponseCache(cache_path(store)) if use_cache else None,
     )
     try:
         judge.prepare(criteria)
@@ -349,3 +349,22 @@ def summarise(rubrics: Sequence[RubricSpec], scores: Sequence[Score]) -> tuple[C
                 )
             )
     return tuple(out)
+
+
+def batch_scorer(
+    rubric_refs: Sequence[str], tasks: Sequence[TaskSpec], catalog: Catalog
+) -> Callable[[Sequence[Sample]], list[Score]] | None:
+    """The rubric checks a run applies to each batch of finished samples as it writes them (``run --rubric``);
+    judge criteria are left for ``score_run`` once the run is done. ``None`` when there is nothing to score."""
+    if not rubric_refs:
+        return None
+    from evalkit.contracts.rubric import load_rubric
+    from evalkit.scoring.engine import RubricEngine
+
+    by_id = {t.id: t for t in tasks}
+    engines = [RubricEngine(load_rubric(ref), tasks=by_id, catalog=catalog) for ref in rubric_refs]
+
+    def score(samples: Sequence[Sample]) -> list[Score]:
+        return [score for engine in engines for score in engine.score_samples(samples)]
+
+    return score

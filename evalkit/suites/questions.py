@@ -7,14 +7,16 @@ row), so all of them can be reported at once.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.contracts.answers import parse_amount
 from evalkit.contracts.suite import Tolerance
+from evalkit.errors import ImportFormatError
+from evalkit.fileio import read_jsonl
 
 #: The fields of a question row and what they mean (the CLI's help repeats this).
 FIELDS: dict[str, str] = {
@@ -91,42 +93,43 @@ class Question:
 
 def read_rows(path: Path, problems: list[str]) -> list[tuple[str, dict[str, Any]]]:
     """(``file:line``, row) of every question in a JSONL or CSV file."""
+    if path.suffix.lower() == ".csv":
+        return _csv_rows(path, problems)
+    rows: list[tuple[str, dict[str, Any]]] = []
+    try:
+        for i, data in read_jsonl(path, problems):
+            if not isinstance(data, dict):
+                problems.append(f"{path}:{i}: expected a JSON object, got {type(data).__name__}")
+                continue
+            for key in data:
+                if key not in FIELDS:
+                    problems.append(f"{path}:{i} {key}: unknown field (allowed: {', '.join(FIELDS)})")
+            rows.append((f"{path}:{i}", {k: v for k, v in data.items() if k in FIELDS}))
+    except ImportFormatError as e:  # a missing or unreadable file
+        problems.append(str(e))
+    return rows
+
+
+def _csv_rows(path: Path, problems: list[str]) -> list[tuple[str, dict[str, Any]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        problems.append(f"{path}: cannot read: {e}")
+        problems.append(f"{path}: cannot read the file: {e}")
         return []
     rows: list[tuple[str, dict[str, Any]]] = []
-    if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(text.splitlines(keepends=True))
-        header = [h.strip() for h in reader.fieldnames or []]
-        reader.fieldnames = header
-        for name in header:
-            if name not in FIELDS:
-                problems.append(f"{path}:1 {name or '(empty)'}: unknown column (allowed: {', '.join(FIELDS)})")
-        for name in REQUIRED:
-            if name not in header:
-                problems.append(f"{path}:1: missing the column {name!r}")
-        line = 1
-        for row in reader:
-            rows.append((f"{path}:{line + 1}", {k: v for k, v in row.items() if k in FIELDS}))
-            line = reader.line_num
-        return rows
-    for i, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as e:
-            problems.append(f"{path}:{i}: invalid JSON: {e.msg} (column {e.colno})")
-            continue
-        if not isinstance(data, dict):
-            problems.append(f"{path}:{i}: expected a JSON object, got {type(data).__name__}")
-            continue
-        for key in data:
-            if key not in FIELDS:
-                problems.append(f"{path}:{i} {key}: unknown field (allowed: {', '.join(FIELDS)})")
-        rows.append((f"{path}:{i}", {k: v for k, v in data.items() if k in FIELDS}))
+    reader = csv.DictReader(text.splitlines(keepends=True))
+    header = [h.strip() for h in reader.fieldnames or []]
+    reader.fieldnames = header
+    for name in header:
+        if name not in FIELDS:
+            problems.append(f"{path}:1 {name or '(empty)'}: unknown column (allowed: {', '.join(FIELDS)})")
+    for name in REQUIRED:
+        if name not in header:
+            problems.append(f"{path}:1: missing the column {name!r}")
+    line = 1
+    for row in reader:
+        rows.append((f"{path}:{line + 1}", {k: v for k, v in row.items() if k in FIELDS}))
+        line = reader.line_num
     return rows
 
 
@@ -162,20 +165,14 @@ class _Row:
 
 
 def parse_number(value: Any) -> tuple[float, bool] | None:
-    """(value, had a % sign) of ``1350``, ``"1,234.5"``, ``"$12"``, ``"(3.5)"``, ``"12.5%"``; None if not one."""
+    """(value, had a % sign) of ``1350``, ``"1,234.5"``, ``"$12"``, ``"(3.5)"``, ``"12.5%"``; None if not one
+    (``parse_amount`` reads it: a number with no unit or with ``%``)."""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
-    text = str(value).strip().replace(",", "").replace("$", "")
-    percent = text.endswith("%")
-    text = text.rstrip("%").strip()
-    negative = text.startswith("(") and text.endswith(")")
-    try:
-        number = float(text.strip("()"))
-    except ValueError:
+    amount = parse_amount(str(value))
+    if amount is None or amount[1] not in (None, "%"):
         return None
-    if not math.isfinite(number):
-        return None
-    return (-number if negative else number), percent
+    return amount[0], amount[1] == "%"
 
 
 def parse_tolerance(value: Any) -> Tolerance:
@@ -274,7 +271,7 @@ def _answer(row: _Row, default_tolerance: Tolerance) -> dict[str, Any] | None:
 def _tables(row: _Row, names: dict[str, str], sql: str | None) -> list[str]:
     given = row.items("tables")
     if not given and sql:
-        from evalkit.env.sandbox import analyse
+        from evalkit.env.sql_checks import analyse
 
         given = [t for t in analyse(sql, False, False).tables if t.lower() in names]
     out = []

@@ -7,7 +7,7 @@ The format is JSON Lines, gzip-compressed when the file name ends with ``.gz``::
     {"type": "score", ...Score.to_dict()...}          one line per score (``detail`` left out when empty)
 
 ``samples`` / ``scores`` in the header are counts that let an import notice a truncated file. Events are
-written with ``store.event_payload`` (``Event.to_dict()`` without its loss of ``ok=False`` and 0.0
+written with ``rows.event_payload`` (``Event.to_dict()`` without its loss of ``ok=False`` and 0.0
 values); files whose events were written with plain ``Event.to_dict()`` import as well.
 
 Import validates every line against the trace types before writing anything and reports problems as
@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
-import os
 import types
-import zlib
-from collections.abc import Iterator
 from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from evalkit.errors import ImportFormatError, RunNotFoundError, StoreError
-from evalkit.trace.store import TraceStore, event_payload
+from evalkit.fileio import atomic_path, problems_error, read_jsonl, shown
+from evalkit.trace.rows import event_payload
+from evalkit.trace.store import TraceStore
 from evalkit.trace.types import RunRecord, Sample, Score, dumps
 
 FORMAT = "evalkit-run"
@@ -43,8 +41,6 @@ def export_run(store: TraceStore, run_ref: str, path: Path) -> Path:
     samples = store.samples(run.run_id, with_events=True)
     scores = store.scores(run.run_id)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -52,25 +48,21 @@ def export_run(store: TraceStore, run_ref: str, path: Path) -> Path:
         "samples": len(samples),
         "scores": len(scores),
     }
-    try:
-        with open(tmp, "wb") as raw:
-            stream: Any = raw
-            if _gz(path):  # no name or time in the gzip header: the same run exports to the same bytes
-                stream = gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0)
-            with io.TextIOWrapper(stream, encoding="utf-8", newline="\n") as out:
-                out.write(dumps(header) + "\n")
-                for s in samples:
-                    line = {"type": "sample", **s.to_dict(with_events=False)}
-                    line["events"] = [event_payload(e) for e in s.events]
-                    out.write(dumps(line) + "\n")
-                for score in scores:
-                    line = {"type": "score", **score.to_dict()}
-                    if not score.detail:  # files without score details stay readable by older evalkits
-                        del line["detail"]
-                    out.write(dumps(line) + "\n")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(path) as tmp, open(tmp, "wb") as raw:
+        stream: Any = raw
+        if _gz(path):  # no name or time in the gzip header: the same run exports to the same bytes
+            stream = gzip.GzipFile(filename="", mode="wb", compresslevel=6, fileobj=raw, mtime=0)
+        with io.TextIOWrapper(stream, encoding="utf-8", newline="\n") as out:
+            out.write(dumps(header) + "\n")
+            for s in samples:
+                line = {"type": "sample", **s.to_dict(with_events=False)}
+                line["events"] = [event_payload(e) for e in s.events]
+                out.write(dumps(line) + "\n")
+            for score in scores:
+                line = {"type": "score", **score.to_dict()}
+                if not score.detail:  # files without score details stay readable by older evalkits
+                    del line["detail"]
+                out.write(dumps(line) + "\n")
     return path
 
 
@@ -102,13 +94,13 @@ def read_run_file(path: Path) -> tuple[RunRecord, list[Sample], list[Score]]:
     samples: list[Sample] = []
     scores: list[tuple[int, Score]] = []
     first_line: dict[str, int] = {}
-    for lineno, obj in _lines(path):
+    for lineno, obj in read_jsonl(path):
         if len(problems) >= MAX_PROBLEMS:
             break
         where = f"{path}:{lineno}"
         if run is None:  # the first line: the header
             if not isinstance(obj, dict):
-                problems.append(f"{where}: expected the {FORMAT!r} header object, got {_show(obj)}")
+                problems.append(f"{where}: expected the {FORMAT!r} header object, got {shown(obj)}")
                 break
             run = _header(obj, where)  # raises on an unknown format or a newer version
             if run is None:
@@ -118,7 +110,11 @@ def read_run_file(path: Path) -> tuple[RunRecord, list[Sample], list[Score]]:
             continue
         found = _line_problems(obj, run.run_id)
         if not found and obj["type"] == "sample":
-            sample = Sample.from_dict({k: v for k, v in obj.items() if k != "type"})
+            try:
+                sample = Sample.from_dict({k: v for k, v in obj.items() if k != "type"})
+            except ValueError as exc:  # an event whose fields do not fit its kind
+                problems.append(f"{where}: events: {exc}")
+                continue
             seqs = [e.seq for e in sample.events]
             if len(set(seqs)) != len(seqs):
                 found.append("events: duplicate seq numbers")
@@ -141,8 +137,7 @@ def read_run_file(path: Path) -> tuple[RunRecord, list[Sample], list[Score]]:
             if isinstance(want, int) and want != got:
                 problems.append(f"{path}: the header announces {want} {key} but the file has {got} (truncated?)")
     if problems:
-        more = len(problems) - MAX_PROBLEMS
-        raise ImportFormatError("\n".join(problems[:MAX_PROBLEMS] + ([f"... and {more} more"] if more > 0 else [])))
+        raise problems_error(problems, MAX_PROBLEMS)
     assert run is not None
     return run, samples, [s for _, s in scores]
 
@@ -152,33 +147,13 @@ def _gz(path: Path) -> bool:
     return path.name.endswith(".gz")
 
 
-def _lines(path: Path) -> Iterator[tuple[int, Any]]:
-    """(line number, parsed JSON) for each non-blank line; unreadable input raises ``ImportFormatError``."""
-    if not path.is_file():
-        raise ImportFormatError(f"{path}: no such file")
-    lineno = 0
-    try:
-        with gzip.open(path, "rb") if _gz(path) else open(path, "rb") as f:
-            for lineno, raw in enumerate(f, 1):
-                if not raw.strip():
-                    continue
-                try:
-                    yield lineno, json.loads(raw.decode("utf-8"))
-                except UnicodeDecodeError as exc:
-                    raise ImportFormatError(f"{path}:{lineno}: not UTF-8 text ({exc.reason})") from exc
-                except json.JSONDecodeError as exc:
-                    raise ImportFormatError(f"{path}:{lineno}: invalid JSON: {exc.msg} (column {exc.colno})") from exc
-    except (OSError, EOFError, zlib.error) as exc:
-        raise ImportFormatError(f"{path}:{lineno + 1}: cannot read the file: {exc}") from exc
-
-
 def _line_problems(obj: Any, run_id: str) -> list[str]:
     if not isinstance(obj, dict):
-        return [f"expected a JSON object, got {_show(obj)}"]
+        return [f"expected a JSON object, got {shown(obj)}"]
     kind = obj.get("type")
     cls = {"sample": Sample, "score": Score}.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        return [f"unknown line type {_show(kind)}; expected 'sample' or 'score'"]
+        return [f"unknown line type {shown(kind)}; expected 'sample' or 'score'"]
     found = _problems({k: v for k, v in obj.items() if k != "type"}, cls, "")
     if not found and obj["run_id"] != run_id:
         found.append(f"run_id {obj['run_id']!r} differs from the header's {run_id!r}")
@@ -188,9 +163,9 @@ def _line_problems(obj: Any, run_id: str) -> list[str]:
 def _header(obj: dict[str, Any], where: str) -> RunRecord | None:
     fmt, version = obj.get("format"), obj.get("version")
     if fmt != FORMAT:
-        raise ImportFormatError(f"{where}: not an evalkit run export (format {_show(fmt)}, expected {FORMAT!r})")
+        raise ImportFormatError(f"{where}: not an evalkit run export (format {shown(fmt)}, expected {FORMAT!r})")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ImportFormatError(f"{where}: the header's version must be an integer, got {_show(version)}")
+        raise ImportFormatError(f"{where}: the header's version must be an integer, got {shown(version)}")
     if version > FORMAT_VERSION:
         raise ImportFormatError(
             f"{where}: written by a newer evalkit (format version {version}; this evalkit reads up to "
@@ -205,7 +180,7 @@ def _header(obj: dict[str, Any], where: str) -> RunRecord | None:
 def _problems(obj: Any, cls: Any, where: str) -> list[str]:
     """What is wrong with ``obj`` as the ``to_dict()`` of dataclass ``cls`` (empty when nothing)."""
     if not isinstance(obj, dict):
-        return [f"{where or 'line'}: expected an object, got {_show(obj)}"]
+        return [f"{where or 'line'}: expected an object, got {shown(obj)}"]
     hints = get_type_hints(cls)
     known = {f.name for f in fields(cls)}
     out = [f"unknown field {_join(where, k)!r}" for k in obj if k not in known]
@@ -233,7 +208,7 @@ def _check(value: Any, tp: Any, key: str) -> list[str]:
         ok = any(value == a and type(value) is type(a) for a in args)
     elif origin is tuple:  # tuple[X, ...]: a JSON list of X
         if not isinstance(value, list):
-            return [f"{key}: expected a list, got {_show(value)}"]
+            return [f"{key}: expected a list, got {shown(value)}"]
         return [p for i, item in enumerate(value) for p in _check(item, args[0], f"{key}[{i}]")]
     elif origin is dict:
         ok = isinstance(value, dict)
@@ -245,7 +220,7 @@ def _check(value: Any, tp: Any, key: str) -> list[str]:
         ok = isinstance(value, int) and not isinstance(value, bool)
     else:
         ok = isinstance(value, tp)
-    return [] if ok else [f"{key}: expected {_type_name(tp)}, got {_show(value)}"]
+    return [] if ok else [f"{key}: expected {_type_name(tp)}, got {shown(value)}"]
 
 
 def _type_name(tp: Any) -> str:
@@ -256,8 +231,3 @@ def _type_name(tp: Any) -> str:
 
 def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
-
-
-def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 40 else text[:37] + "..."

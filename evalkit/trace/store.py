@@ -1,30 +1,36 @@
 """``TraceStore``: the one DuckDB file that keeps runs, their samples, events and scores.
 
 One process writes at a time (DuckDB's file lock); a second writer gets ``StoreLockedError``. Every write
-method is one transaction; ``transaction()`` groups several into one (they nest). Batches are inserted
-from pandas DataFrames registered on the connection: ``executemany`` costs ~1 ms per row in DuckDB.
-The schema lives in ``migrations.py``; the table layout is documented there.
+method is one transaction; ``transaction()`` groups several into one (they nest). How the file is opened
+(locks, migrations) is in ``connections.py``, the row layout of each table in ``rows.py``, the schema in
+``migrations.py``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
-from evalkit.contracts.model_config import ModelConfig
-from evalkit.errors import RunNotFoundError, StoreError, StoreLockedError
-from evalkit.trace.migrations import SCHEMA_VERSION, migrate, read_version, scalar
+from evalkit.errors import RunNotFoundError, StoreError
+from evalkit.trace import rows as table_rows
+from evalkit.trace.connections import close_connection, open_connection
+from evalkit.trace.migrations import scalar
 from evalkit.trace.types import Event, RunRecord, Sample, Score, dumps
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
 
 SECRET_MASK = "***"
 _SECRET_KEY = re.compile(
@@ -32,38 +38,6 @@ _SECRET_KEY = re.compile(
     r"|authorization|credentials?|private[_\-]?key)$"
 )
 _RUN_STATUSES = ("running", "finished", "interrupted")
-_RUN_FIELDS = tuple(f.name for f in fields(RunRecord))
-_RUN_COLS = ", ".join(_RUN_FIELDS)
-_SAMPLE_FIELDS = tuple(f.name for f in fields(Sample) if f.name != "events")
-_SAMPLE_PLAIN = tuple(name for name in _SAMPLE_FIELDS if name != "metadata")
-_SAMPLE_COLS = ", ".join(_SAMPLE_FIELDS)
-_SCORE_FIELDS = tuple(f.name for f in fields(Score))
-assert _SCORE_FIELDS[-2:] == ("evidence", "detail"), "write_scores encodes the last two fields as JSON"
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
-"""``types.dumps`` with the encoder built once (``json.dumps`` with options builds one per call)."""
-
-# column -> pandas dtype of the frames inserted (nullable dtypes so None stays NULL, never NaN or object).
-_SAMPLE_DTYPES = {
-    "sample_id": "string", "run_id": "string", "task_id": "string", "model": "string", "epoch": "Int64",
-    "status": "string", "stop_reason": "string", "final_answer": "string", "correct": "boolean",
-    "expected": "string", "turns": "Int64", "tool_calls": "Int64", "tool_errors": "Int64",
-    "prompt_tokens": "Int64", "completion_tokens": "Int64", "latency_s": "Float64", "cost_usd": "Float64",
-    "error": "string", "started_at": "string", "finished_at": "string", "metadata": "string",
-}  # fmt: skip
-_EVENT_DTYPES = {
-    "run_id": "string", "sample_id": "string", "seq": "Int64", "kind": "string", "turn": "Int64",
-    "tool": "string", "ok": "boolean", "error_type": "string", "content": "string", "latency_s": "Float64",
-    "cost_usd": "Float64", "prompt_tokens": "Int64", "completion_tokens": "Int64", "payload": "string",
-}  # fmt: skip
-_SCORE_DTYPES = {
-    "run_id": "string", "sample_id": "string", "rubric": "string", "rubric_version": "string",
-    "criterion": "string", "verdict": "string", "value": "Float64", "reason": "string", "evidence": "string",
-    "detail": "string",
-}  # fmt: skip
-
-# Write connections this process holds, by resolved path: a read open of the same file reuses one of them
-# (DuckDB refuses a read-only connection to a file the same process has open for writing).
-_WRITERS: dict[Path, list[Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -102,50 +76,6 @@ def scrub_secrets(value: Any) -> Any:
     return value
 
 
-def event_payload(event: Event) -> dict[str, Any]:
-    """What the events table's ``payload`` column holds: ``Event.to_dict()``."""
-    return event.to_dict()
-
-
-def _event_row(run_id: str, sample_id: str, e: Event) -> tuple[Any, ...]:
-    """One row of ``events``, in ``_EVENT_DTYPES`` order."""
-    u = e.usage
-    # fmt: off
-    return (
-        run_id, sample_id, e.seq, e.kind, e.turn, e.tool, e.ok, e.error_type, e.content, e.latency_s,
-        e.cost_usd, u.prompt_tokens if u else None, u.completion_tokens if u else None,
-        _encode(event_payload(e)),
-    )
-    # fmt: on
-
-
-def _frame(dtypes: dict[str, str], rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    """A DataFrame of ``rows`` (tuples in ``dtypes`` order) with nullable dtypes: None stays NULL."""
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in dtypes]
-    return pd.DataFrame(
-        {name: pd.array(list(col), dtype=dtype) for (name, dtype), col in zip(dtypes.items(), columns, strict=True)}
-    )
-
-
-def _lock_message(label: str, error: str) -> str:
-    m = re.search(r"PID (\d+)", error)
-    who = f"pid {m.group(1)}" if m else "pid unknown"
-    return f"the store {label} is in use by another evalkit process ({who}); wait for it to finish or use --store"
-
-
-def _connect(path: Path, *, read_only: bool, label: str) -> Any:
-    try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise StoreLockedError(_lock_message(label, str(exc))) from exc
-        raise StoreError(f"could not open the store {label}: {exc}") from exc
-    except duckdb.ConnectionException as exc:
-        raise StoreError(f"the store {label} is already open in this process in another mode: {exc}") from exc
-    except duckdb.Error as exc:
-        raise StoreError(f"could not open the store {label}: {exc}") from exc
-
-
 class TraceStore:
     """The trace store. Open with ``TraceStore.open(path, write=...)``; use as a context manager."""
 
@@ -161,36 +91,9 @@ class TraceStore:
     # ---- lifecycle -----------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: Path, *, write: bool) -> TraceStore:
+        """Open for write (created and migrated as needed) or read (``StoreError`` when there is no store)."""
         path = Path(path)
-        label = str(path)
-        key = path.resolve()
-        if write:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            conn = _connect(path, read_only=False, label=label)
-            try:
-                migrate(conn, label)
-            except BaseException:
-                conn.close()
-                raise
-            _WRITERS.setdefault(key, []).append(conn)
-            return cls(conn, path, write=True)
-        if not path.exists():
-            raise StoreError(f"no runs have been recorded at {label} (the store does not exist)")
-        writers = _WRITERS.get(key)
-        conn = writers[-1].cursor() if writers else _connect(path, read_only=True, label=label)
-        try:
-            version = read_version(conn, label)
-        except BaseException:
-            conn.close()
-            raise
-        if version == 0:
-            conn.close()
-            raise StoreError(f"no runs have been recorded at {label} (the store is empty)")
-        if version < SCHEMA_VERSION:  # an older store: upgrade it once, then read
-            conn.close()
-            cls.open(path, write=True).close()
-            conn = _connect(path, read_only=True, label=label)
-        return cls(conn, path, write=False)
+        return cls(open_connection(path, write=write), path, write=write)
 
     @property
     def path(self) -> Path:
@@ -205,10 +108,7 @@ class TraceStore:
             if self._closed:
                 return
             self._closed = True
-            writers = _WRITERS.get(self._path.resolve(), [])
-            if self._conn in writers:
-                writers.remove(self._conn)
-            self._conn.close()
+            close_connection(self._path, self._conn)
 
     def __enter__(self) -> TraceStore:
         return self
@@ -269,11 +169,11 @@ class TraceStore:
         with self.transaction():
             if scalar(self._conn, "SELECT count(*) FROM runs WHERE run_id = ?", [run.run_id]):
                 raise StoreError(f"run {run.run_id} already exists in {self._label}")
-            values = {name: getattr(run, name) for name in _RUN_FIELDS}
+            values = {name: getattr(run, name) for name in table_rows.RUN_FIELDS}
             values["models"] = dumps([asdict(m) for m in run.models])
             values["options"] = dumps(run.options)
             marks = ", ".join("?" for _ in values)
-            self._conn.execute(f"INSERT INTO runs ({_RUN_COLS}) VALUES ({marks})", list(values.values()))
+            self._conn.execute(f"INSERT INTO runs ({table_rows.RUN_COLS}) VALUES ({marks})", list(values.values()))
         return run
 
     def finish_run(self, run_id: str, status: str, finished_at: str | None) -> None:
@@ -290,20 +190,16 @@ class TraceStore:
         batch = list({(s.run_id, s.sample_id): s for s in samples}.values())
         if not batch:
             return
-        srows: list[tuple[Any, ...]] = []
-        erows: list[tuple[Any, ...]] = []
-        for s in batch:
-            sid = s.sample_id
-            srows.append((sid, *(getattr(s, name) for name in _SAMPLE_PLAIN), dumps(s.metadata)))
-            erows.extend(_event_row(s.run_id, sid, e) for e in s.events)
-        sframe = _frame(_SAMPLE_DTYPES, srows)
-        eframe = _frame(_EVENT_DTYPES, erows)
+        erows = [table_rows.event_row(s.run_id, s.sample_id, e) for s in batch for e in s.events]
+        sframe = table_rows.frame(table_rows.SAMPLE_DTYPES, [table_rows.sample_row(s) for s in batch])
+        eframe = table_rows.frame(table_rows.EVENT_DTYPES, erows)
         with self.transaction():
             self._require_runs(s.run_id for s in batch)
             self._delete_existing(sframe)
             self._insert("samples", sframe)
             if len(eframe):
                 self._insert("events", eframe)
+        logger.debug("wrote %d samples (%d events) to the store %s", len(batch), len(erows), self._label)
 
     def _delete_existing(self, sframe: pd.DataFrame) -> None:
         keys = sframe[["run_id", "sample_id"]]
@@ -323,14 +219,11 @@ class TraceStore:
         batch = list({(s.run_id, s.sample_id, s.rubric, s.rubric_version, s.criterion): s for s in scores}.values())
         if not batch:
             return
-        rows = [
-            (*(getattr(s, name) for name in _SCORE_FIELDS[:-2]), dumps(list(s.evidence)), dumps(s.detail))
-            for s in batch
-        ]
-        frame = _frame(_SCORE_DTYPES, rows)
+        frame = table_rows.frame(table_rows.SCORE_DTYPES, [table_rows.score_row(s) for s in batch])
         with self.transaction():
             self._require_runs(s.run_id for s in batch)
             self._insert("scores", frame, verb="INSERT OR REPLACE")
+        logger.debug("wrote %d scores to the store %s", len(batch), self._label)
 
     def delete_run(self, run_id: str) -> None:
         with self.transaction():
@@ -345,13 +238,13 @@ class TraceStore:
             return [tuple(r) for r in self._conn.execute(sql, list(params or [])).fetchall()]
 
     def _get_row(self, run_id: str) -> tuple[Any, ...]:
-        rows = self.query(f"SELECT {_RUN_COLS} FROM runs WHERE run_id = ?", [run_id])
+        rows = self.query(f"SELECT {table_rows.RUN_COLS} FROM runs WHERE run_id = ?", [run_id])
         if not rows:
             raise RunNotFoundError(f"no run {run_id} in {self._label}")
         return rows[0]
 
     def get_run(self, run_id: str) -> RunRecord:
-        return _run_from_row(self._get_row(run_id))
+        return table_rows.run_from_row(self._get_row(run_id))
 
     def resolve_run(self, ref: str) -> RunRecord:
         """A run by full id, unique id prefix, name (the latest run so named) or ``latest``."""
@@ -426,7 +319,9 @@ class TraceStore:
         if sample_ids is not None:
             where += " AND sample_id IN (SELECT unnest(?::VARCHAR[]))"
             params.append(list(sample_ids))  # type: ignore[arg-type]
-        rows = self.query(f"SELECT {_SAMPLE_COLS} FROM samples WHERE {where} ORDER BY task_id, model, epoch", params)
+        rows = self.query(
+            f"SELECT {table_rows.SAMPLE_COLS} FROM samples WHERE {where} ORDER BY task_id, model, epoch", params
+        )
         if not rows:
             self._get_row(run_id)
             return []
@@ -437,16 +332,10 @@ class TraceStore:
                 f"(SELECT sample_id FROM samples WHERE {where}) ORDER BY sample_id, seq",
                 [run_id, *params],
             )
-            payloads = json.loads("[" + ",".join(r[1] for r in erows) + "]")  # one parse, not one per row
+            payloads = json.loads("[" + ",".join(e[1] for e in erows) + "]")  # one parse, not one per row
             for (sample_id, _), payload in zip(erows, payloads, strict=True):
                 events.setdefault(sample_id, []).append(Event.from_dict(payload))
-        out = []
-        for row in rows:
-            d = dict(zip(_SAMPLE_FIELDS, row, strict=True))
-            d["metadata"] = json.loads(d["metadata"])
-            sample_id = f"{d['task_id']}|{d['model']}|{d['epoch']}"
-            out.append(Sample(**d, events=tuple(events.get(sample_id, ()))))
-        return out
+        return [table_rows.sample_from_row(row, events) for row in rows]
 
     def iter_samples(self, run_id: str, *, with_events: bool = True, batch: int = 2000) -> Iterator[list[Sample]]:
         """The run's samples in batches (ordered by task, model, epoch), so a large run is never held in
@@ -474,24 +363,11 @@ class TraceStore:
         if rubric is not None:
             where += " AND rubric = ?"
             params.append(rubric)
-        cols = ", ".join(_SCORE_FIELDS)
+        cols = ", ".join(table_rows.SCORE_FIELDS)
         rows = self.query(
             f"SELECT {cols} FROM scores WHERE {where} ORDER BY sample_id, rubric, rubric_version, criterion",
             params,
         )
         if not rows:
             self._get_row(run_id)
-        out = []
-        for row in rows:
-            d = dict(zip(_SCORE_FIELDS, row, strict=True))
-            d["evidence"] = tuple(json.loads(d["evidence"]))
-            d["detail"] = json.loads(d["detail"]) if d["detail"] else {}
-            out.append(Score(**d))
-        return out
-
-
-def _run_from_row(row: tuple[Any, ...]) -> RunRecord:
-    d = dict(zip(_RUN_FIELDS, row, strict=True))
-    d["models"] = tuple(ModelConfig(**m) for m in json.loads(d["models"]))
-    d["options"] = json.loads(d["options"])
-    return RunRecord(**d)
+        return [table_rows.score_from_row(row) for row in rows]

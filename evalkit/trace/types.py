@@ -50,6 +50,10 @@ class Event:
       saw), ``ok``, ``error_type`` (``unknown_table``, ``unknown_column``, ``sql_error``, ``refused``,
       ``timeout``, ``calc_error``, ``bad_arguments``, ``unknown_tool``, ``malformed_call``, ...),
       ``data`` (structured extras from the tool), ``latency_s``.
+
+    Build them with the constructor of their kind (:meth:`prompt`, :meth:`model_call`,
+    :meth:`tool_result`); any construction refuses, with a ``ValueError``, fields that do not belong to the
+    kind, a tool event without its tool name or outcome, and an ``error_type`` on a tool call that succeeded.
     """
 
     seq: int
@@ -67,6 +71,84 @@ class Event:
     ok: bool | None = None
     error_type: str | None = None
     data: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        allowed = _EVENT_FIELDS_BY_KIND.get(self.kind)
+        if allowed is None:
+            raise ValueError(f"event {self.seq}: unknown kind {self.kind!r}; expected one of {', '.join(_KINDS)}")
+        stray = [name for name in _EVENT_SETTABLE if name not in allowed and _is_set(self, name)]
+        if stray:
+            raise ValueError(f"event {self.seq}: {', '.join(stray)} cannot be set on a {self.kind} event")
+        if self.kind == "tool":
+            if not isinstance(self.tool, str):
+                raise ValueError(f"event {self.seq}: a tool event needs the name of its tool (tool)")
+            if not isinstance(self.ok, bool):
+                raise ValueError(f"event {self.seq}: a tool event needs its outcome (ok: true or false)")
+            if self.ok and self.error_type is not None:
+                raise ValueError(f"event {self.seq}: a successful tool call has no error_type ({self.error_type!r})")
+
+    @classmethod
+    def prompt(cls, seq: int, kind: Literal["system", "user"], turn: int, content: str | None) -> Event:
+        """A system or user message."""
+        if kind not in ("system", "user"):
+            raise ValueError(f"event {seq}: a prompt is a system or user event, not {kind!r}")
+        return cls(seq=seq, kind=kind, turn=turn, content=content)
+
+    @classmethod
+    def model_call(
+        cls,
+        seq: int,
+        turn: int,
+        *,
+        content: str | None = None,
+        tool_calls: tuple[ToolCall, ...] = (),
+        usage: Usage | None = None,
+        latency_s: float | None = None,
+        cost_usd: float | None = None,
+        cached: bool = False,
+    ) -> Event:
+        """One model call: what the model said and the tools it called."""
+        return cls(
+            seq=seq,
+            kind="model",
+            turn=turn,
+            content=content,
+            tool_calls=tool_calls,
+            usage=usage,
+            latency_s=latency_s,
+            cost_usd=cost_usd,
+            cached=cached,
+        )
+
+    @classmethod
+    def tool_result(
+        cls,
+        seq: int,
+        turn: int,
+        *,
+        tool: str,
+        ok: bool,
+        content: str | None = None,
+        call_id: str | None = None,
+        arguments: dict[str, Any] | None = None,
+        error_type: str | None = None,
+        data: dict[str, Any] | None = None,
+        latency_s: float | None = None,
+    ) -> Event:
+        """One tool execution and the result the model saw; ``error_type`` only when ``ok`` is False."""
+        return cls(
+            seq=seq,
+            kind="tool",
+            turn=turn,
+            tool=tool,
+            ok=ok,
+            content=content,
+            call_id=call_id,
+            arguments=arguments,
+            error_type=error_type,
+            data=data,
+            latency_s=latency_s,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, without the fields left at None / empty (``ok=False`` and 0.0 are kept). Built by hand:
@@ -97,6 +179,25 @@ class Event:
 
 
 _EVENT_OPTIONAL = ("content", "latency_s", "cost_usd", "tool", "call_id", "arguments", "ok", "error_type", "data")
+_KINDS = ("system", "user", "model", "tool")
+_EVENT_SETTABLE = (*_EVENT_OPTIONAL, "tool_calls", "usage", "cached")
+_PROMPT_FIELDS = frozenset({"content"})
+_EVENT_FIELDS_BY_KIND: dict[str, frozenset[str]] = {
+    "system": _PROMPT_FIELDS,
+    "user": _PROMPT_FIELDS,
+    "model": frozenset({"content", "tool_calls", "usage", "latency_s", "cost_usd", "cached"}),
+    "tool": frozenset({"tool", "call_id", "arguments", "content", "ok", "error_type", "data", "latency_s"}),
+}
+"""The optional fields each kind of event may set; the others stay at None / empty / False."""
+
+
+def _is_set(event: Event, name: str) -> bool:
+    value = getattr(event, name)
+    if name == "tool_calls":
+        return bool(value)
+    if name == "cached":
+        return value is not False
+    return value is not None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ import pytest
 
 from evalkit.env import sandbox as sandbox_mod
 from evalkit.env.database import BuiltDatabase, open_readonly
-from evalkit.env.sandbox import QueryCheck, SqlOutcome, SqlSandbox
+from evalkit.env.sandbox import SqlOutcome, SqlSandbox
+from evalkit.env.sql_checks import QueryCheck
 
 SECRET = "TOPSECRET_7f3a"
 

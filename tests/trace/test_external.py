@@ -10,7 +10,8 @@ import pytest
 
 from evalkit.contracts.loader import load_suite
 from evalkit.errors import ImportFormatError
-from evalkit.trace.external import infer_tool_error, minimal_task, read_external_traces
+from evalkit.trace.chat_messages import infer_tool_error
+from evalkit.trace.external import minimal_task, read_external_traces
 
 QUESTION = "What was Acme Widgets' total revenue in fiscal year 2023? Answer in USD millions."
 GOOD_QUERY = "SELECT total_revenue FROM acme_income_statement WHERE fiscal_year = 2023"

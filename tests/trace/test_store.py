@@ -19,10 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalkit.errors import RunNotFoundError, StoreError, StoreLockedError
-from evalkit.trace import migrations
-from evalkit.trace import store as store_module
+from evalkit.trace import migrations, rows
+from evalkit.trace.connections import lock_message
 from evalkit.trace.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
-from evalkit.trace.store import SECRET_MASK, TraceStore, _lock_message, event_payload, scrub_secrets
+from evalkit.trace.rows import event_payload
+from evalkit.trace.store import SECRET_MASK, TraceStore, scrub_secrets
 from evalkit.trace.types import Event, Sample, ToolCall, Usage, dumps
 from tests.trace import make_run, make_sample, make_score
 
@@ -50,24 +51,32 @@ json_value = st.recursive(
 )
 json_dict = st.dictionaries(text, json_value, max_size=4)
 tool_calls = st.builds(ToolCall, id=text, name=text, arguments=st.none() | json_dict, raw_arguments=opt_text)
-events = st.builds(
-    Event,
-    seq=st.just(0),
-    kind=st.sampled_from(["system", "user", "model", "tool"]),
-    turn=st.integers(0, 1000),
+turns = st.integers(0, 1000)
+prompt_events = st.builds(Event.prompt, st.just(0), st.sampled_from(["system", "user"]), turns, opt_text)
+model_events = st.builds(
+    Event.model_call,
+    st.just(0),
+    turns,
     content=opt_text,
     tool_calls=st.lists(tool_calls, max_size=2).map(tuple),
     usage=st.none() | st.builds(Usage, st.integers(0, 2**40), st.integers(0, 2**40)),
     latency_s=opt_float,
     cost_usd=opt_float,
     cached=st.booleans(),
-    tool=opt_text,
+)
+tool_events = st.builds(
+    Event.tool_result,
+    st.just(0),
+    turns,
+    tool=text,
+    ok=st.booleans(),
+    content=opt_text,
     call_id=opt_text,
     arguments=st.none() | json_dict,
-    ok=st.none() | st.booleans(),
-    error_type=opt_text,
     data=st.none() | json_dict,
-)
+    latency_s=opt_float,
+).flatmap(lambda e: st.just(e) if e.ok else st.builds(replace, st.just(e), error_type=opt_text))
+events = prompt_events | model_events | tool_events
 counts = st.integers(0, 2**31 - 1)
 samples = st.builds(
     Sample,
@@ -111,8 +120,10 @@ def test_sample_to_dict_from_dict_round_trips(sample: Sample) -> None:
 
 
 def test_event_to_dict_keeps_ok_false_and_zero_cost() -> None:
-    event = Event(seq=1, kind="tool", turn=0, ok=False, latency_s=0.0, cost_usd=0.0)
+    event = Event.tool_result(1, 0, tool="sql_query", ok=False, latency_s=0.0)
     assert Event.from_dict(event.to_dict()) == event
+    call = Event.model_call(2, 1, latency_s=0.0, cost_usd=0.0)
+    assert Event.from_dict(call.to_dict()) == call
 
 
 # ---- opening, migrations, locking ------------------------------------------------------------------------
@@ -158,16 +169,15 @@ def test_missing_migrations_apply_in_order_even_on_read(db: Path, monkeypatch: p
     newer = (*migrations.MIGRATIONS, *extra)
     monkeypatch.setattr(migrations, "MIGRATIONS", newer)
     monkeypatch.setattr(migrations, "SCHEMA_VERSION", len(newer))
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", len(newer))
     with TraceStore.open(db, write=False) as store:  # an older store is upgraded once, then read
         assert store.query("SELECT version FROM schema_meta") == [(len(newer),)]
         assert ("note",) in store.query("SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs'")
 
 
 def test_frame_layouts_follow_the_types() -> None:
-    assert list(store_module._SAMPLE_DTYPES) == ["sample_id", *store_module._SAMPLE_PLAIN, "metadata"]
-    assert list(store_module._SCORE_DTYPES) == list(store_module._SCORE_FIELDS)
-    assert set(store_module._EVENT_DTYPES) - {
+    assert list(rows.SAMPLE_DTYPES) == ["sample_id", *rows.SAMPLE_PLAIN, "metadata"]
+    assert list(rows.SCORE_DTYPES) == list(rows.SCORE_FIELDS)
+    assert set(rows.EVENT_DTYPES) - {
         "sample_id",
         "run_id",
         "prompt_tokens",
@@ -241,7 +251,7 @@ def test_second_process_gets_store_locked_error(db: Path) -> None:
 
 
 def test_lock_message_without_a_pid() -> None:
-    assert "(pid unknown)" in _lock_message("runs/evalkit.duckdb", "IO Error: Could not set lock on file")
+    assert "(pid unknown)" in lock_message("runs/evalkit.duckdb", "IO Error: Could not set lock on file")
 
 
 # ---- runs ------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from evalkit.contracts.answers import ParsedNumber, parse_numbers
+from evalkit.contracts.answers import ParsedNumber, is_year, parse_numbers
 from evalkit.scoring.registry import Verdict
 from evalkit.scoring.trace_view import QueryStep, TraceView
 
@@ -42,33 +42,15 @@ def pct(x: float) -> str:
 
 # ------------------------------------------------------------------------------------------- numbers
 
-_YEAR_MIN, _YEAR_MAX = 1990, 2100
-_RESULT_NUMBER = re.compile(
-    r"(?<![\w.])(?P<open>\()?(?P<sign>[-−])?\$?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
-    r"(?P<exp>[eE][-+]?\d+)?(?P<close>\))?(?![\w])"
-)
-
 
 def result_numbers(text: str) -> list[float]:
-    """The numbers in a tool result (``1,234.5``, ``$1,234.5``, ``(12.0)`` for -12, ``1.2e+09``)."""
-    out = []
-    for m in _RESULT_NUMBER.finditer(text):
-        try:
-            value = float(m.group("num").replace(",", "") + (m.group("exp") or ""))
-        except ValueError:  # pragma: no cover - the pattern only matches numbers
-            continue
-        if m.group("sign") or (m.group("open") and m.group("close")):
-            value = -value
-        out.append(value)
-    return out
-
-
-def is_year(n: ParsedNumber) -> bool:
-    return n.suffix is None and n.scale is None and _YEAR_MIN <= n.value <= _YEAR_MAX and n.value.is_integer()
+    """The numbers in a tool result (``1,234.5``, ``$1,234.5``, ``(12.0)`` for -12, ``1.2e+09``), read by
+    ``parse_numbers``; a scale word is not applied (``5 million`` gives 5)."""
+    return [n.value for n in parse_numbers(text)]
 
 
 def stated_numbers(text: str, question: str | None = None) -> list[ParsedNumber]:
-    """The numbers an answer states, without years and without numbers the question itself gives."""
+    """The numbers an answer states, without years (``is_year``) and without numbers the question gives."""
     given = {abs(n.value) for n in parse_numbers(question)} if question else set()
     return [n for n in parse_numbers(text) if not is_year(n) and abs(n.value) not in given]
 

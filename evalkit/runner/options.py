@@ -1,0 +1,102 @@
+"""The options of a run, typed, with their defaults in one place.
+
+The CLI shows these defaults in ``evalkit run --help``, ``evalkit.run_suite`` takes them as keywords, and the
+run record stores them (``RunRecord.options``) so that a resumed run goes on with the options it started with.
+A record written by an older evalkit may lack a field: it reads as the default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+from evalkit.errors import ConfigError
+
+if TYPE_CHECKING:
+    from evalkit.contracts.model_config import ModelConfig
+    from evalkit.contracts.suite import SuiteSpec
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run is run. Every field has the default a user gets when they leave it out."""
+
+    epochs: int = 1
+    """Times each task is run per model."""
+    limit: int | None = None
+    """Run only the first N (selected) tasks."""
+    tasks: str | None = None
+    """Only tasks whose id matches one of these comma-separated globs."""
+    max_turns: int | None = None
+    """Override the suite's maximum model turns per sample."""
+    seed: int = 0
+    """Sent to the model, and the seed of the scripted agents."""
+    concurrency: int = 8
+    """Samples in flight per model (a model's own ``concurrency`` in evalkit.yaml wins)."""
+    use_cache: bool = True
+    """Reuse cached model replies for identical requests."""
+    max_cost: float | None = None
+    """Stop starting model calls once this many USD are spent."""
+    call_timeout_s: float = 120.0
+    """Seconds allowed per model call (then retried)."""
+    sample_timeout_s: float | None = 900.0
+    """Seconds allowed per sample."""
+    max_attempts: int = 5
+    """Attempts per model call before its sample is recorded as an infrastructure error."""
+    rubrics: tuple[str, ...] = ()
+    """Rubrics that score each sample as it is written."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rubrics", tuple(str(r) for r in self.rubrics))
+        if self.epochs < 1:
+            raise ConfigError("--epochs must be at least 1")
+        if self.concurrency < 1:
+            raise ConfigError("--concurrency must be at least 1")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError("--limit must be at least 1")
+        if self.max_attempts < 1:
+            raise ConfigError("max_attempts must be at least 1")
+
+    @classmethod
+    def of(cls, base: RunOptions | None = None, **changes: Any) -> RunOptions:
+        """``base`` (or the defaults) with ``changes``; an unknown option name is a ``ConfigError``."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ConfigError(f"unknown run option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        values = asdict(base) if base is not None else {}
+        values.update(changes)
+        return cls(**values)
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON-safe form stored with the run."""
+        record = asdict(self)
+        record["rubrics"] = list(self.rubrics)
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> RunOptions:
+        """The options a stored run was made with; keys this version does not know (``fingerprint``) are left."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in record.items() if k in known and (v is not None or k in _NULLABLE)})
+
+
+_NULLABLE = frozenset({"limit", "tasks", "max_turns", "max_cost", "sample_timeout_s"})
+
+
+def fingerprint(suite: SuiteSpec, models: Sequence[ModelConfig], options: RunOptions) -> str:
+    """What makes two ``evalkit run`` commands the same run: the suite's content, the models, and the options
+    that choose the samples. Running the same command again resumes the unfinished run with this fingerprint."""
+    payload = {
+        "suite": suite.content_hash,
+        "models": [[m.name, m.model, m.api_base] for m in models],
+        "epochs": options.epochs,
+        "limit": options.limit,
+        "tasks": options.tasks,
+        "max_turns": options.max_turns,
+        "seed": options.seed,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
