@@ -21,14 +21,32 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("evalkit-cache")
 
 
+def isolated_env(folder: Path, cache_dir: Path) -> dict[str, str | None]:
+    """The variables that keep evalkit to ``folder`` (its store and reports) and the shared database cache,
+    with no config file or suite path from outside; ``None`` unsets. For ``run_cli(env=...)`` in fixtures
+    wider than a test, which run before the per-test environment below is set."""
+    return {
+        "EVALKIT_CACHE_DIR": str(cache_dir),
+        "EVALKIT_STORE": str(folder / "store.duckdb"),
+        "EVALKIT_REPORTS_DIR": str(folder / "reports"),
+        "EVALKIT_CONFIG": None,
+        "EVALKIT_SUITES_PATH": None,
+    }
+
+
+def set_env(monkeypatch: pytest.MonkeyPatch, env: dict[str, str | None]) -> None:
+    """Set (or, for ``None``, unset) each variable of ``env`` until ``monkeypatch`` is undone."""
+    for key, value in env.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, cache_dir: Path, tmp_path: Path) -> Iterator[None]:
     """Each test gets its own store and config lookup; built databases are shared per session."""
-    monkeypatch.setenv("EVALKIT_CACHE_DIR", str(cache_dir))
-    monkeypatch.setenv("EVALKIT_STORE", str(tmp_path / "store.duckdb"))
-    monkeypatch.setenv("EVALKIT_REPORTS_DIR", str(tmp_path / "reports"))
-    monkeypatch.delenv("EVALKIT_CONFIG", raising=False)
-    monkeypatch.delenv("EVALKIT_SUITES_PATH", raising=False)
+    set_env(monkeypatch, isolated_env(tmp_path, cache_dir))
     yield
 
 

@@ -1,6 +1,9 @@
 """The CLI starts without its heavy dependencies: importing it and rendering the help of every command leave
 litellm, pandas and DuckDB unimported (the commands import them when they run). Not timed: the timing is in
-``bench/bench_engine.py``; this keeps the imports that decide it from creeping back."""
+``bench/bench_engine.py``; this keeps the imports that decide it from creeping back.
+
+"Every command" is the command tree of the real typer app, and that tree must hold every command README.md
+documents, so a command that is dropped (or no longer registered) fails here instead of passing unchecked."""
 
 from __future__ import annotations
 
@@ -8,10 +11,40 @@ import json
 import subprocess
 import sys
 from functools import cache
+from typing import Any
 
+from typer.main import get_command
+
+from evalkit.cli.main import app
 from tests.conftest import ROOT
 
 HEAVY = ("litellm", "pandas", "duckdb")
+
+DOCUMENTED = (
+    "run",
+    "runs",
+    "show",
+    "export",
+    "import-run",
+    "score",
+    "report",
+    "compare",
+    "gate",
+    "cache",
+    "cache info",
+    "cache prune",
+    "cache clear",
+    "suite",
+    "suite list",
+    "suite validate",
+    "suite verify",
+    "suite stats",
+    "suite tables",
+    "suite info",
+    "suite sql",
+    "suite import",
+)
+"""The commands README.md shows (``evalkit COMMAND ...`` in its examples and prose), groups included."""
 
 PROBE = """
 import json, sys
@@ -42,6 +75,19 @@ print(json.dumps({
 """
 
 
+def _command_paths() -> list[str]:
+    """Every command and group of the typer app as ``"group sub"``; ``""`` is ``evalkit`` itself."""
+    paths: list[str] = []
+
+    def walk(command: Any, prefix: tuple[str, ...]) -> None:
+        paths.append(" ".join(prefix))
+        for name, sub in (getattr(command, "commands", None) or {}).items():
+            walk(sub, (*prefix, name))
+
+    walk(get_command(app), ())
+    return sorted(paths)
+
+
 @cache
 def _probe() -> dict[str, object]:
     done = subprocess.run(
@@ -52,15 +98,18 @@ def _probe() -> dict[str, object]:
     return result
 
 
+def test_the_app_has_every_documented_command() -> None:
+    missing = sorted(set(DOCUMENTED) - set(_command_paths()))
+    assert missing == [], f"commands README.md documents but the CLI lacks: {missing}"
+
+
 def test_cli_import_and_every_help_leave_heavy_modules_unimported() -> None:
     probe = _probe()
     assert probe["after_package"] == []
     assert probe["after_import"] == []
     assert probe["failed"] == {}
-    commands = probe["commands"]
-    assert isinstance(commands, list)
-    assert {"", "run", "runs", "show", "export", "suite"} <= set(commands)
-    assert any(c.startswith("suite ") for c in commands)  # the subcommands of groups are covered too
+    assert probe["commands"] == _command_paths()  # the help of every command was rendered, groups' subcommands too
+    assert set(DOCUMENTED) <= set(_command_paths())
     assert probe["after_help"] == [], f"--help of some command imported {probe['after_help']}"
 
 
@@ -69,5 +118,7 @@ def test_root_help_lists_the_commands() -> None:
     text = probe["root_help"]
     assert isinstance(text, str)
     assert "Usage: evalkit" in text
-    for command in ("run", "runs", "show", "export", "suite"):
-        assert f"  {command} " in text
+    top_level = {p for p in _command_paths() if p and " " not in p}
+    assert {c for c in DOCUMENTED if " " not in c} <= top_level
+    for command in sorted(top_level):
+        assert f"  {command} " in text, command

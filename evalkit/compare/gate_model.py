@@ -1,7 +1,8 @@
 """What a gate decided, as plain data (``GateResult.to_dict()`` is the JSON output).
 
 A gate checks a candidate run against a policy: absolute thresholds, no significant regression against a
-baseline, and hard invariants. Each check is a ``RuleResult``; the gate passes when none failed.
+baseline, and hard invariants. Each check is a ``RuleResult`` that passed or failed (a rule that cannot be
+applied stops the gate with ``CannotEvaluate`` instead of being left out); the gate passes when none failed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from evalkit.compare.model import PairComparison
 from evalkit.report.model import RunInfo
 
 RuleKind = Literal["threshold", "regression", "invariant"]
-RuleStatus = Literal["pass", "fail", "skip"]
+RuleStatus = Literal["pass", "fail"]
 
 
 @dataclass(frozen=True)

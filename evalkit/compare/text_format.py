@@ -25,9 +25,9 @@ WORSE = "▼"
 BEHAVIOURS_TOP = 5
 """Behaviours listed under "behaviours that changed most"."""
 FLIPS_INLINE = 10
-RULES_INLINE = 10
-"""With more rules than this, the Markdown lists the failed and skipped ones and folds the passed ones."""
 """More fixed and broken tasks than this go in a ``<details>`` block (Markdown)."""
+RULES_INLINE = 10
+"""With more rules than this, the Markdown lists the failed ones and folds the passed ones."""
 CRITICAL_MARK = "⚠"
 
 METRIC_HEADER = ("metric", "A", "B", "Δ", "95% CI", "p", "test", "MDE (pts)")
@@ -38,8 +38,8 @@ FLIP_HEADER = ("task", "change", "correct A → B", "traces side by side")
 RULE_HEADER = ("status", "rule", "model", "observed", "limit", "p", "detail")
 RULE_ALIGN = "lllrrrl"
 TEST_NAMES = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired bootstrap"}
-STATUS_MD = {"fail": "❌ fail", "pass": "✅ pass", "skip": "➖ skip"}
-STATUS_TERM = {"fail": "[bold red]FAIL[/]", "pass": "[green]pass[/]", "skip": "[dim]skip[/]"}
+STATUS_MD = {"fail": "❌ fail", "pass": "✅ pass"}
+STATUS_TERM = {"fail": "[bold red]FAIL[/]", "pass": "[green]pass[/]"}
 
 
 # --- formatting shared with the HTML rendering ---------------------------------------------------------------
@@ -314,8 +314,8 @@ def gate_headline(result: GateResult) -> str:
 
 
 def gate_tally(result: GateResult) -> str:
-    n = {s: sum(1 for r in result.rules if r.status == s) for s in ("pass", "fail", "skip")}
-    return f"{plural(len(result.rules), 'rule')}: {n['pass']} passed, {n['fail']} failed, {n['skip']} skipped."
+    failed = len(result.failures)
+    return f"{plural(len(result.rules), 'rule')}: {len(result.rules) - failed} passed, {failed} failed."
 
 
 def run_text(run: RunInfo) -> str:

@@ -4,23 +4,14 @@ events, not only on the summary."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import evalkit
 from evalkit.trace.types import Sample
-
-EVALKIT = [sys.executable, "-m", "evalkit.cli"]
-
-
-def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*EVALKIT, *args], capture_output=True, text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=300
-    )
+from tests.cli_runner import run_cli
+from tests.conftest import FIXTURES, isolated_env
 
 
 def _tables_inspected_before_queried(sample: Sample) -> bool:
@@ -37,28 +28,33 @@ def _tables_inspected_before_queried(sample: Sample) -> bool:
     return True
 
 
-@pytest.fixture
-def finished_run(mini_suite: Path, store: Path) -> str:
-    out = cli(
+@pytest.fixture(scope="module")
+def e2e_store(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Path:
+    """The store of one ``evalkit run`` (disciplined and reckless on the mini suite) named ``e2e``, shared by
+    the tests below: they only read it (one of them counts on it holding this one run)."""
+    folder = tmp_path_factory.mktemp("e2e")
+    store = folder / "store.duckdb"
+    out = run_cli(
         "run",
-        str(mini_suite),
+        FIXTURES / "mini" / "suite",
         "-m",
         "scripted/disciplined",
         "-m",
         "scripted/reckless",
         "--store",
-        str(store),
+        store,
         "--name",
         "e2e",
         "--no-progress",
+        env=isolated_env(folder, cache_dir),
     )
     assert out.returncode == 0, out.stderr
     assert "run 2" in out.stdout and "finished" in out.stdout
-    return "e2e"
+    return store
 
 
-def test_disciplined_inspects_before_querying_and_answers_right(finished_run: str, store: Path) -> None:
-    _, samples = evalkit.get_samples(store, finished_run, model="scripted/disciplined")
+def test_disciplined_inspects_before_querying_and_answers_right(e2e_store: Path) -> None:
+    _, samples = evalkit.get_samples(e2e_store, "e2e", model="scripted/disciplined")
     assert len(samples) == 4
     for s in samples:
         assert s.correct is True, (s.task_id, s.final_answer, s.expected)
@@ -68,8 +64,8 @@ def test_disciplined_inspects_before_querying_and_answers_right(finished_run: st
         assert _tables_inspected_before_queried(s), s.task_id
 
 
-def test_reckless_hits_unknown_tables_and_answers_wrong(finished_run: str, store: Path) -> None:
-    _, samples = evalkit.get_samples(store, finished_run, model="scripted/reckless")
+def test_reckless_hits_unknown_tables_and_answers_wrong(e2e_store: Path) -> None:
+    _, samples = evalkit.get_samples(e2e_store, "e2e", model="scripted/reckless")
     assert len(samples) == 4
     for s in samples:
         assert s.correct is False
@@ -81,11 +77,13 @@ def test_reckless_hits_unknown_tables_and_answers_wrong(finished_run: str, store
         assert s.final_answer  # and still states an answer with confidence
 
 
-def test_runs_lists_and_show_renders_the_trace(finished_run: str, store: Path) -> None:
-    runs = cli("runs", "--store", str(store), env={"COLUMNS": "200"})
+def test_runs_lists_and_show_renders_the_trace(e2e_store: Path) -> None:
+    runs = run_cli("runs", "--store", str(e2e_store), env={"COLUMNS": "200"})
     assert runs.returncode == 0
     assert "e2e" in runs.stdout and "mini" in runs.stdout and "scripted/disciplined" in runs.stdout
-    show = cli("show", "e2e", "t3", "--model", "scripted/disciplined", "--store", str(store), env={"COLUMNS": "200"})
+    show = run_cli(
+        "show", "e2e", "t3", "--model", "scripted/disciplined", "--store", str(e2e_store), env={"COLUMNS": "200"}
+    )
     assert show.returncode == 0, show.stderr
     for expected in (
         "get_table_names",
@@ -97,30 +95,32 @@ def test_runs_lists_and_show_renders_the_trace(finished_run: str, store: Path) -
         "tokens",
     ):
         assert expected in show.stdout
-    reckless = cli("show", "latest", "t1", "-m", "scripted/reckless", "--store", str(store), env={"COLUMNS": "200"})
+    reckless = run_cli(
+        "show", "latest", "t1", "-m", "scripted/reckless", "--store", str(e2e_store), env={"COLUMNS": "200"}
+    )
     assert "error: unknown_table" in reckless.stdout and "wrong" in reckless.stdout
 
 
-def test_run_references_id_prefix_name_latest(finished_run: str, store: Path) -> None:
-    (summary,) = evalkit.list_runs(store)
+def test_run_references_id_prefix_name_latest(e2e_store: Path) -> None:
+    (summary,) = evalkit.list_runs(e2e_store)
     for ref in (summary.run_id, summary.run_id[:12], "e2e", "latest"):
-        record, _ = evalkit.get_samples(store, ref, with_events=False)
+        record, _ = evalkit.get_samples(e2e_store, ref, with_events=False)
         assert record.run_id == summary.run_id
-    missing = cli("show", "no-such-run", "--store", str(store))
+    missing = run_cli("show", "no-such-run", "--store", str(e2e_store))
     assert missing.returncode == 2 and "no-such-run" in missing.stderr and "Traceback" not in missing.stderr
 
 
-def test_export_and_import_round_trip(finished_run: str, store: Path, tmp_path: Path) -> None:
+def test_export_and_import_round_trip(e2e_store: Path, tmp_path: Path) -> None:
     exported = tmp_path / "run.jsonl.gz"
-    out = cli("export", "e2e", "-o", str(exported), "--store", str(store))
+    out = run_cli("export", "e2e", "-o", str(exported), "--store", str(e2e_store))
     assert out.returncode == 0, out.stderr
     other = tmp_path / "other.duckdb"
-    imp = cli("import-run", str(exported), "--store", str(other))
+    imp = run_cli("import-run", str(exported), "--store", str(other))
     assert imp.returncode == 0, imp.stderr
-    a = evalkit.get_samples(store, "e2e")[1]
+    a = evalkit.get_samples(e2e_store, "e2e")[1]
     b = evalkit.get_samples(other, "e2e")[1]
     assert [s.to_dict() for s in a] == [s.to_dict() for s in b]
-    again = cli("import-run", str(exported), "--store", str(other))
+    again = run_cli("import-run", str(exported), "--store", str(other))
     assert again.returncode == 2 and "already" in again.stderr
 
 
@@ -128,7 +128,7 @@ def test_text_protocol_is_parsed_and_recorded(mini_suite: Path, store: Path, tmp
     (tmp_path / "evalkit.yaml").write_text(
         "models:\n  texty:\n    model: scripted/disciplined\n    tool_protocol: text\n", encoding="utf-8"
     )
-    out = cli("run", str(mini_suite), "-m", "texty", "--store", str(store), "--no-progress", cwd=tmp_path)
+    out = run_cli("run", str(mini_suite), "-m", "texty", "--store", str(store), "--no-progress", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     _, samples = evalkit.get_samples(store, "latest")
     assert all(s.correct for s in samples)
@@ -152,15 +152,15 @@ def test_noisy_agent_is_deterministic_per_seed_and_varies_across_seeds(mini_suit
 
 
 def test_bad_input_is_a_clear_error_with_exit_code_2(mini_suite: Path, store: Path, tmp_path: Path) -> None:
-    out = cli("run", str(mini_suite), "-m", "scripted/nonsense", "--store", str(store))
+    out = run_cli("run", str(mini_suite), "-m", "scripted/nonsense", "--store", str(store))
     assert out.returncode == 2 and "unknown scripted agent" in out.stderr and "Traceback" not in out.stderr
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "suite.yaml").write_text('name: bad\nversion: "1"\ndatabase: .\nsetings: {}\n', encoding="utf-8")
-    out = cli("run", str(bad), "-m", "scripted/disciplined", "--store", str(store))
+    out = run_cli("run", str(bad), "-m", "scripted/disciplined", "--store", str(store))
     assert out.returncode == 2
     assert "suite.yaml:4 setings" in out.stderr
-    nomodel = cli("run", str(mini_suite), "--store", str(store))
+    nomodel = run_cli("run", str(mini_suite), "--store", str(store))
     assert nomodel.returncode == 2 and "--model" in nomodel.stderr
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import evalkit
 from evalkit.scoring.service import score_run
 from evalkit.trace.store import TraceStore
+from tests.cli_runner import run_cli
 
 
 def test_run_scores_as_it_goes_and_matches_a_rescore(mini_suite: Path, store: Path) -> None:
@@ -36,58 +34,27 @@ def test_run_scores_as_it_goes_and_matches_a_rescore(mini_suite: Path, store: Pa
 
 
 def test_cli_run_with_rubric_prints_the_criteria(mini_suite: Path, store: Path) -> None:
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "evalkit.cli",
-            "run",
-            str(mini_suite),
-            "-m",
-            "scripted/reckless",
-            "--store",
-            str(store),
-            "--no-progress",
-            "--rubric",
-            "tool-discipline",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "150"},
+    out = run_cli(
+        "run",
+        mini_suite,
+        "-m",
+        "scripted/reckless",
+        "--store",
+        store,
+        "--no-progress",
+        "--rubric",
+        "tool-discipline",
+        env={"COLUMNS": "150"},
     )
     assert out.returncode == 0, out.stderr
     assert "rubric tool-discipline" in out.stdout and "no_unfounded_answer" in out.stdout
-    bad = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "evalkit.cli",
-            "run",
-            str(mini_suite),
-            "-m",
-            "scripted/reckless",
-            "--store",
-            str(store),
-            "--rubric",
-            "no-such-rubric",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    bad = run_cli("run", mini_suite, "-m", "scripted/reckless", "--store", store, "--rubric", "no-such-rubric")
     assert bad.returncode == 2 and "no-such-rubric" in bad.stderr
 
 
 def test_show_lists_the_verdicts_with_their_evidence(mini_suite: Path, store: Path) -> None:
     evalkit.run_suite(mini_suite, ["scripted/reckless"], tasks="t1", store=store, rubrics=["tool-discipline"])
-    out = subprocess.run(
-        [sys.executable, "-m", "evalkit.cli", "show", "latest", "t1", "--store", str(store)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    out = run_cli("show", "latest", "t1", "--store", store, env={"COLUMNS": "200"})
     assert out.returncode == 0, out.stderr
     assert "verdicts" in out.stdout
     line = next(ln for ln in out.stdout.splitlines() if "no_repeated_calls" in ln)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -12,6 +11,7 @@ import pytest
 
 from evalkit.scoring.service import ScoreResult, score_run, score_traces
 from evalkit.trace.store import TraceStore
+from tests.cli_runner import CliResult, run_cli
 from tests.trace.test_external import disciplined, reckless, write_jsonl
 
 CHECKS_PLUGIN = """
@@ -104,20 +104,9 @@ def table_row(stdout: str, criterion: str) -> list[str]:
     return line.split()
 
 
-def evalkit_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m evalkit.cli ARGS``; until ``score`` is registered in main.py, the same app with it added."""
-    from evalkit.cli import main as cli_main
-
-    if any(c.name == "score" for c in cli_main.app.registered_commands):
-        cmd = [sys.executable, "-m", "evalkit.cli", *args]
-    else:
-        bootstrap = (
-            "from evalkit.cli import main as m; from evalkit.cli.score import score_command; "
-            "m.app.command('score')(score_command); m.main()"
-        )
-        cmd = [sys.executable, "-c", bootstrap, *args]
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, env=env, timeout=300, check=False)
+def evalkit_cli(*args: str, cwd: Path) -> CliResult:
+    """``evalkit ARGS`` from ``cwd``, wide and without colour so the table rows can be read cell by cell."""
+    return run_cli(*args, cwd=cwd, env={"COLUMNS": "200", "NO_COLOR": "1"})
 
 
 def test_cli_scores_external_traces_with_and_without_a_suite(

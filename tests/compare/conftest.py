@@ -16,6 +16,7 @@ from evalkit.compare.model import CompareReport, FlippedTask, PairComparison
 from evalkit.compare.pairing import compare_runs
 from evalkit.report.model import RunInfo
 from evalkit.trace.store import TraceStore
+from tests.conftest import isolated_env, set_env
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MINI = FIXTURES / "mini" / "suite"
@@ -26,11 +27,11 @@ GENERATED_AT = "2026-01-01T00:00:00.000000+00:00"
 @pytest.fixture(scope="session")
 def compare_store(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> tuple[Path, list[str]]:
     """(store path, run ids): ckpt-1, ckpt-2, ckpt-3 (scripted/noisy@0.9) and reckless (scripted/reckless)."""
-    store = tmp_path_factory.mktemp("compare") / "store.duckdb"
+    folder = tmp_path_factory.mktemp("compare")
+    store = folder / "store.duckdb"
     ids = []
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EVALKIT_CACHE_DIR", str(cache_dir))
-        mp.setenv("EVALKIT_REPORTS_DIR", str(tmp_path_factory.mktemp("compare-reports")))
+        set_env(mp, isolated_env(folder, cache_dir))
         runs = [(f"ckpt-{s}", "scripted/noisy@0.9", s) for s in SEEDS] + [("reckless", "scripted/reckless", 1)]
         for name, model, seed in runs:
             result = evalkit.run_suite(
@@ -98,7 +99,7 @@ def stable_pair(pc: PairComparison, ids: dict[str, str]) -> PairComparison:
 @pytest.fixture(scope="session")
 def gate_result(four_runs: CompareReport) -> GateResult:
     """A gate of the reckless run (candidate) against ckpt-1 (baseline): a failing threshold, a failing
-    regression with its p-value, a passing invariant and a skipped rule. Run ids are fixed."""
+    regression with its p-value and two passing invariants. Run ids are fixed."""
     base, cand = four_runs.runs[0], four_runs.runs[-1]
     ids = {base.run_id: "20260101-000000-aaaaaa", cand.run_id: "20260101-000100-bbbbbb"}
     pc = stable_pair(four_runs.comparisons[-1], ids)
@@ -119,7 +120,7 @@ def gate_result(four_runs: CompareReport) -> GateResult:
             p_value=acc.p_value,
         ),
         RuleResult("invented tables <= 0", "invariant", label, "pass", 0.0, 0.0, "no sample invented a table"),
-        RuleResult("critical failures <= 0", "invariant", label, "skip", None, None, "not set in the policy"),
+        RuleResult("critical failures <= 0", "invariant", label, "pass", 0.0, 0.0, "0 failing critical verdicts ≤ 0"),
     )
     return GateResult(
         passed=False,
@@ -142,7 +143,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> dict[str,
     folder = tmp_path_factory.mktemp("gate")
     store = folder / "store.duckdb"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EVALKIT_CACHE_DIR", str(cache_dir))
+        set_env(mp, isolated_env(folder, cache_dir))
         common = {"epochs": 6, "store": store, "rubrics": ["tool-discipline", "answer"]}
         good = evalkit.run_suite(MINI, ["scripted/disciplined"], name="good", **common)  # type: ignore[arg-type]
         bad = evalkit.run_suite(MINI, ["scripted/reckless"], name="bad", **common)  # type: ignore[arg-type]

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "evalkit", *args], capture_output=True, text=True, env=dict(os.environ)
-    )
+from tests.cli_runner import run_cli
 
 
 def test_compare_in_every_format(runs: dict[str, object], tmp_path: Path) -> None:
     store = str(runs["store"])
-    term = _cli("compare", "good", "bad", "--store", store)
+    term = run_cli("compare", "good", "bad", "--store", store)
     assert term.returncode == 0, term.stderr
     assert "accuracy" in term.stdout and "▼" in term.stdout and "--vs" in term.stdout
     for fmt in ("md", "html", "json"):
         target = tmp_path / f"cmp.{fmt}"
-        out = _cli("compare", str(runs["file"]), "bad", "--store", store, "-f", fmt, "-o", str(target))
+        out = run_cli("compare", str(runs["file"]), "bad", "--store", store, "-f", fmt, "-o", str(target))
         assert out.returncode == 0, out.stderr
         assert target.stat().st_size > 0
-    default = _cli("compare", "good", "bad", "--store", store, "-f", "md")
+    default = run_cli("compare", "good", "bad", "--store", store, "-f", "md")
     assert default.returncode == 0, default.stderr
     assert (Path(os.environ["EVALKIT_REPORTS_DIR"]) / "compare__good__bad.md").is_file()
     data = json.loads((tmp_path / "cmp.json").read_text())
@@ -37,25 +31,25 @@ def test_compare_in_every_format(runs: dict[str, object], tmp_path: Path) -> Non
 
 def test_compare_errors(runs: dict[str, object]) -> None:
     store = str(runs["store"])
-    one = _cli("compare", "good", "--store", store)
+    one = run_cli("compare", "good", "--store", store)
     assert one.returncode == 2 and "two runs" in one.stderr
-    ref = _cli("compare", "good", "bad", "--reference", "other-suite", "--store", store)
+    ref = run_cli("compare", "good", "bad", "--reference", "other-suite", "--store", store)
     assert ref.returncode == 2 and "must be one of the runs" in ref.stderr
-    same = _cli("compare", "good", str(runs["file"]), "--store", store)
+    same = run_cli("compare", "good", str(runs["file"]), "--store", store)
     assert same.returncode == 2 and "two different runs" in same.stderr
-    missing = _cli("compare", "good", "nope", "--store", store)
+    missing = run_cli("compare", "good", "nope", "--store", store)
     assert missing.returncode == 2 and "nope" in missing.stderr
 
 
 def test_show_puts_two_runs_side_by_side(runs: dict[str, object]) -> None:
     store = str(runs["store"])
-    out = _cli("show", "good", "t1", "--vs", str(runs["file"]), "--epoch", "0", "--store", store)
+    out = run_cli("show", "good", "t1", "--vs", str(runs["file"]), "--epoch", "0", "--store", store)
     assert out.returncode == 0, out.stderr
     assert "(left) vs" in out.stdout and out.stdout.count("correct") >= 2
-    versus = _cli("show", "good", "t1", "--vs", "bad", "--store", store)
+    versus = run_cli("show", "good", "t1", "--vs", "bad", "--store", store)
     assert versus.returncode == 0 and "wrong" in versus.stdout and "correct" in versus.stdout
     assert "unknown_table" in versus.stdout
-    no_task = _cli("show", "good", "--vs", "bad", "--store", store)
+    no_task = run_cli("show", "good", "--vs", "bad", "--store", store)
     assert no_task.returncode == 2
-    from_file = _cli("show", str(runs["file"]), "t2", "--store", store)
+    from_file = run_cli("show", str(runs["file"]), "t2", "--store", store)
     assert from_file.returncode == 0 and "t2" in from_file.stdout

@@ -15,6 +15,7 @@ import evalkit
 from evalkit.compare.gate import holm
 from evalkit.compare.policy import GatePolicy, load_policy, parse_criterion_flags
 from evalkit.errors import CannotEvaluate, ConfigError, RunNotFoundError, SpecError
+from tests.cli_runner import run_cli
 from tests.conftest import FIXTURES
 
 MINI = FIXTURES / "mini" / "suite"
@@ -133,17 +134,11 @@ def test_policy_file_flags_and_errors(tmp_path: Path) -> None:
         parse_criterion_flags(["inspected_schema"])
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "evalkit", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}
-    )
-
-
 def test_cli_exit_codes_summary_and_junit(runs: dict[str, object], tmp_path: Path) -> None:
     store = str(runs["store"])
     summary = tmp_path / "summary.md"
     junit = tmp_path / "gate.xml"
-    failed = _cli(
+    failed = run_cli(
         "gate",
         "bad",
         "--baseline",
@@ -161,10 +156,25 @@ def test_cli_exit_codes_summary_and_junit(runs: dict[str, object], tmp_path: Pat
     assert "invented tables" in summary.read_text()
     cases = ET.parse(junit).getroot().findall(".//testcase")
     assert len(cases) > 1 and any(c.find("failure") is not None for c in cases)
-    passed = _cli("gate", "good", "--baseline", "bad", "--store", store, "--format", "json")
+    passed = run_cli("gate", "good", "--baseline", "bad", "--store", store, "--format", "json")
     assert passed.returncode == 0, passed.stderr
     assert json.loads(passed.stdout)["passed"] is True
-    cannot = _cli("gate", "good", "--store", store, "--min-samples", "1000")
+    cannot = run_cli("gate", "good", "--store", store, "--min-samples", "1000")
     assert cannot.returncode == 2 and "fewer than the 1000" in cannot.stderr
-    missing = _cli("gate", "no-such-run", "--store", store)
+    missing = run_cli("gate", "no-such-run", "--store", store)
     assert missing.returncode == 2
+
+
+def test_a_failed_gate_is_the_exit_status_of_the_process(runs: dict[str, object]) -> None:
+    """CI reads the status of the ``evalkit`` process itself, so one failing gate goes through a real
+    interpreter: the entry point and the interpreter's shutdown keep the 1 the command decided on."""
+    done = subprocess.run(
+        [sys.executable, "-m", "evalkit", "gate", "bad", "--baseline", "good", "--store", str(runs["store"])],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"},
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "gate failed" in done.stderr

@@ -353,8 +353,9 @@ def test_gate_json_validates(gate_result: GateResult, gate_validator: Draft20201
     data["rules"][0]["surprise"] = 1
     assert not gate_validator.is_valid(data)
     data = json.loads(render_gate_json(gate_result))
-    data["rules"][0]["status"] = "maybe"
-    assert not gate_validator.is_valid(data)
+    for status in ("maybe", "skip"):  # a rule passes or fails: one that cannot be applied stops the gate
+        data["rules"][0]["status"] = status
+        assert not gate_validator.is_valid(data)
 
 
 # --- gate ---------------------------------------------------------------------------------------------------------
@@ -375,7 +376,8 @@ def test_gate_markdown(gate_result: GateResult) -> None:
     assert_clean_lines(md)
     rules = next(t for t in table_rows(md) if "status" in t[0][1])
     statuses = [row[1].strip() for row in rules[2:]]
-    assert statuses == ["❌ fail", "❌ fail", "✅ pass", "✅ pass", "➖ skip"]  # failures first
+    assert statuses == ["❌ fail", "❌ fail", "✅ pass", "✅ pass", "✅ pass"]  # failures first
+    assert "5 rules: 3 passed, 2 failed.\n" in md
     cells = {row[2].strip(): [c.strip() for c in row[3:-1]] for row in rules[2:]}
     assert cells["accuracy >= 0.8"][1:3] == ["0.0%", "80.0%"]
     assert cells["cost per sample &lt;= 0.05"][1:3] == ["$0.0123", "$0.0500"]
@@ -401,7 +403,7 @@ def test_gate_terminal(gate_result: GateResult) -> None:
     lines = text.split("\n")
     fails = [i for i, line in enumerate(lines) if line.startswith("FAIL")]
     passes = [i for i, line in enumerate(lines) if line.startswith("pass ")]
-    assert len(fails) == 2 and len(passes) == 2 and max(fails) < min(passes)
+    assert len(fails) == 2 and len(passes) == 3 and max(fails) < min(passes)
     assert "candidate reckless (20260101-000100-bbbbbb" in text
     assert "baseline  ckpt-1 (20260101-000000-aaaaaa" in text
     assert re.search(r"^accuracy .*−100\.0 pts ▼", text, re.M)
@@ -416,13 +418,15 @@ def test_gate_junit(gate_result: GateResult) -> None:
     assert {c.get("classname") for c in cases} == {"gate.scripted/reckless"}
     failures = [c for c in cases if c.find("failure") is not None]
     assert len(failures) == len(gate_result.failures) == int(root.get("failures", "-1"))
-    assert root.get("tests") == str(len(gate_result.rules)) and root.get("skipped") == "1"
+    assert root.get("tests") == str(len(gate_result.rules))
+    assert (root.get("errors"), root.get("skipped")) == ("0", "0")
     regression = next(c for c in cases if c.get("name") == "no regression: accuracy")
     failure = regression.find("failure")
     assert failure is not None and failure.get("message") == gate_result.rules[2].detail
     assert "p-value: <0.001" in (failure.text or "")
-    skipped = next(c for c in cases if c.find("skipped") is not None)
-    assert skipped.get("name") == "critical failures <= 0"
+    passed = [c for c in cases if c.find("failure") is None]
+    assert [c.get("name") for c in passed] == [r.rule for r in gate_result.rules if r.status == "pass"]
+    assert all(len(c) == 0 for c in passed)  # a passed rule is an empty test case
 
 
 def test_gate_junit_one_suite_per_model(gate_result: GateResult) -> None:

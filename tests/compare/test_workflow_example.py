@@ -18,6 +18,7 @@ import yaml
 from typer.testing import CliRunner
 
 from evalkit.cli.main import app
+from tests.cli_runner import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -190,23 +191,18 @@ def _expand(script: str) -> str:
 @pytest.mark.slow
 def test_the_workflow_commands_run_and_the_gate_passes(tmp_path: Path) -> None:
     """Run the workflow's evalkit steps as GitHub would (from a checkout, offline default model): the run
-    is made, the gate compares it with the committed baseline and passes, and writes its JUnit file."""
-    import os
-    import subprocess
-    import sys
-
+    is made, the gate compares it with the committed baseline and passes, and writes its JUnit file. The
+    commands run in this process; that the status of a real ``evalkit`` process is the gate's verdict is
+    checked in ``test_gate.py``."""
     (tmp_path / "examples").symlink_to(EXAMPLES)
     summary = tmp_path / "summary.md"
-    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary), "EVALKIT_REPORTS_DIR": "reports"}
-    env.pop("OPENAI_API_KEY", None)
+    env = {"GITHUB_STEP_SUMMARY": str(summary), "EVALKIT_REPORTS_DIR": "reports", "OPENAI_API_KEY": None}
     for step in _steps():
         script = str(step.get("run", ""))
         if not script.lstrip().startswith("evalkit"):
             continue
         words = shlex.split(_expand(script).replace("\\\n", " "))
-        done = subprocess.run(
-            [sys.executable, "-m", "evalkit", *words[1:]], cwd=tmp_path, env=env, capture_output=True, text=True
-        )
+        done = run_cli(*words[1:], cwd=tmp_path, env=env)
         assert done.returncode == 0, f"{' '.join(words)}\n{done.stdout}\n{done.stderr}"
     assert "gate passed" in summary.read_text()
     assert (tmp_path / "reports" / "gate.xml").is_file()

@@ -1,7 +1,8 @@
-from __future__ import annotations
+"""The calculator on worked examples: arithmetic, money and percent notation, every error message, the limits
+and number formatting. Its properties (agreement with Python, failing only with ``CalculatorError``, refusing
+huge powers before computing them) are in ``tests/scoring/test_calculator_properties.py``."""
 
-import math
-import time
+from __future__ import annotations
 
 import pytest
 from hypothesis import given, settings
@@ -53,14 +54,6 @@ def test_arithmetic(expression: str, expected: float) -> None:
 )
 def test_money_thousands_and_percent(expression: str, expected: float) -> None:
     assert calculate(expression) == pytest.approx(expected)
-
-
-@pytest.mark.parametrize("expression", ["10**10**10", "9**9**9**9", "10 ** 400", "2 ** 2 ** 2 ** 2 ** 2 ** 2"])
-def test_huge_powers_refused_instantly(expression: str) -> None:
-    start = time.perf_counter()
-    with pytest.raises(CalculatorError, match="too large"):
-        calculate(expression)
-    assert time.perf_counter() - start < 0.05
 
 
 @pytest.mark.parametrize(
@@ -125,16 +118,3 @@ def test_integer_addition_is_exact(a: int, b: int) -> None:
 @given(st.floats(-1e6, 1e6, allow_nan=False), st.floats(0.001, 1e6))
 def test_division_matches_python(a: float, b: float) -> None:
     assert calculate(f"{a!r} / {b!r}") == pytest.approx(a / b)
-
-
-_ALPHABET = st.sampled_from([*"0123456789+-*/%^().,$€£e_ xabclogsqrtminax", "**", "//", "1e308", "9**9"])
-
-
-@settings(database=None, max_examples=500, deadline=None)
-@given(st.one_of(st.text(max_size=80), st.lists(_ALPHABET, max_size=40).map("".join)))
-def test_never_raises_anything_but_calculator_error(text: str) -> None:
-    try:
-        value = calculate(text)
-    except CalculatorError:
-        return
-    assert isinstance(value, float) and math.isfinite(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -215,21 +214,20 @@ def test_meta_functions(box: SqlSandbox) -> None:
 
 
 def test_timeout_interrupts_long_query(con: duckdb.DuckDBPyConnection) -> None:
+    """The query could not finish in any reasonable time: it returns only because it was interrupted."""
     box = SqlSandbox(con, timeout_s=0.5)
-    start = time.monotonic()
     out = box.run("SELECT count(*) AS n FROM range(100000000000) a, range(100000000000) b")
-    elapsed = time.monotonic() - start
     assert not out.ok and out.error_kind == "timeout", out
+    assert out.error_class == "InterruptException", out
     assert "ran longer than 0.5 s and was cancelled" in out.text
-    assert elapsed < 5
     assert box.run("SELECT 41 + 1 AS answer").text == "answer\n42"  # the connection is still usable
     box.close()
 
 
 def test_row_cap_truncates_with_note(box: SqlSandbox) -> None:
-    start = time.monotonic()
+    """A billion rows are answered without being materialised: reading them all would run far past the box's
+    5 s limit and come back as a timeout, not as an answer."""
     out = box.run("SELECT i FROM range(1000000000) t(i)")
-    assert time.monotonic() - start < 5  # the result never materialises
     assert out.ok and out.truncated and out.rows == 10
     lines = out.text.splitlines()
     assert lines[:3] == ["i", "0", "1"] and len(lines) == 12

@@ -11,6 +11,7 @@ import evalkit
 from evalkit.report.build import build_report
 from evalkit.report.model import Report
 from evalkit.trace.store import TraceStore
+from tests.conftest import isolated_env, set_env
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 REPORT_MODELS = ("scripted/disciplined", "scripted/reckless", "scripted/noisy@0.5")
@@ -20,9 +21,10 @@ GENERATED_AT = "2026-01-01T00:00:00.000000+00:00"
 @pytest.fixture(scope="session")
 def report_store(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> tuple[Path, str]:
     """(store path, run id) of the shared report run."""
-    store = tmp_path_factory.mktemp("report") / "store.duckdb"
+    folder = tmp_path_factory.mktemp("report")
+    store = folder / "store.duckdb"
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EVALKIT_CACHE_DIR", str(cache_dir))
+        set_env(mp, isolated_env(folder, cache_dir))
         result = evalkit.run_suite(
             FIXTURES / "mini" / "suite",
             list(REPORT_MODELS),

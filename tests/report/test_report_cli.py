@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from tests.cli_runner import run_cli
 from tests.conftest import FIXTURES
-
-
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "evalkit", *args], capture_output=True, text=True, cwd=cwd, env=dict(os.environ)
-    )
 
 
 def test_terminal_report_names_every_model(report_store: tuple[Path, str]) -> None:
     store, run_id = report_store
-    out = _cli("report", run_id[:12], "--store", str(store))
+    out = run_cli("report", run_id[:12], "--store", str(store))
     assert out.returncode == 0, out.stderr
     for label in ("scripted/disciplined", "scripted/reckless", "scripted/noisy@0.5"):
         assert label in out.stdout
@@ -29,7 +22,9 @@ def test_terminal_report_names_every_model(report_store: tuple[Path, str]) -> No
 
 def test_every_file_format_under_the_reports_folder(report_store: tuple[Path, str], tmp_path: Path) -> None:
     store, _ = report_store
-    out = _cli("report", "report-fixture", "--store", str(store), "-f", "md", "-f", "html", "-f", "json", "-f", "junit")
+    out = run_cli(
+        "report", "report-fixture", "--store", str(store), "-f", "md", "-f", "html", "-f", "json", "-f", "junit"
+    )
     assert out.returncode == 0, out.stderr
     folder = Path(os.environ["EVALKIT_REPORTS_DIR"])
     files = {p.suffix: p for p in folder.iterdir()}
@@ -43,26 +38,28 @@ def test_every_file_format_under_the_reports_folder(report_store: tuple[Path, st
 def test_output_path_and_its_errors(report_store: tuple[Path, str], tmp_path: Path) -> None:
     store, _ = report_store
     target = tmp_path / "out" / "summary.md"
-    ok = _cli("report", "latest", "--store", str(store), "-f", "md", "-o", str(target))
+    ok = run_cli("report", "latest", "--store", str(store), "-f", "md", "-o", str(target))
     assert ok.returncode == 0, ok.stderr
     assert target.read_text().startswith("# evalkit report")
-    two = _cli("report", "latest", "--store", str(store), "-f", "md", "-f", "json", "-o", str(tmp_path / "x.md"))
+    two = run_cli("report", "latest", "--store", str(store), "-f", "md", "-f", "json", "-o", str(tmp_path / "x.md"))
     assert two.returncode == 2 and "give a folder" in two.stderr
-    folder = _cli("report", "latest", "--store", str(store), "-f", "md", "-f", "json", "-o", str(tmp_path / "dir"))
+    folder = run_cli("report", "latest", "--store", str(store), "-f", "md", "-f", "json", "-o", str(tmp_path / "dir"))
     assert folder.returncode == 0 and len(list((tmp_path / "dir").iterdir())) == 2
-    missing = _cli("report", "no-such-run", "--store", str(store))
+    missing = run_cli("report", "no-such-run", "--store", str(store))
     assert missing.returncode == 2 and "no-such-run" in missing.stderr
-    bad = _cli("report", "latest", "--store", str(store), "-f", "pdf")
+    bad = run_cli("report", "latest", "--store", str(store), "-f", "pdf")
     assert bad.returncode == 2 and "pdf" in bad.stderr
 
 
 def test_run_writes_its_markdown_and_html_reports(tmp_path: Path) -> None:
     suite = str(FIXTURES / "mini" / "suite")
-    out = _cli("run", suite, "--model", "scripted/disciplined", "--name", "with-reports", "--no-progress")
+    out = run_cli("run", suite, "--model", "scripted/disciplined", "--name", "with-reports", "--no-progress")
     assert out.returncode == 0, out.stderr
     folder = Path(os.environ["EVALKIT_REPORTS_DIR"])
     assert sorted(p.name for p in folder.iterdir()) == ["with-reports.html", "with-reports.md"]
     assert "md report:" in out.stdout
-    quiet = _cli("run", suite, "--model", "scripted/reckless", "--name", "no-reports", "--no-report", "--no-progress")
+    quiet = run_cli(
+        "run", suite, "--model", "scripted/reckless", "--name", "no-reports", "--no-report", "--no-progress"
+    )
     assert quiet.returncode == 0, quiet.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["with-reports.html", "with-reports.md"]

@@ -1,11 +1,12 @@
 """Properties of the agent's calculator: it agrees with Python's arithmetic, fails only with
-``CalculatorError``, and stays fast on expressions built to be expensive."""
+``CalculatorError``, and refuses expressions built to be expensive before computing them (the exponent is
+checked first), so they cost no time. Hypothesis' per-example deadline is off: no test here depends on how
+fast the machine is; ``bench/bench_tools.py`` prints the timings."""
 
 from __future__ import annotations
 
-import contextlib
 import math
-import time
+import re
 from dataclasses import dataclass
 
 import pytest
@@ -54,7 +55,7 @@ def _python(expr: Expr) -> float | None:
     return value if math.isfinite(value) and abs(value) <= 1e308 else None
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(expr=expressions)
 @example(expr=Expr("1 - -2", "1 - -2"))
 @example(expr=Expr("(1000 / 3) * 3", "(1000 / 3) * 3"))
@@ -72,6 +73,7 @@ def test_agrees_with_python(expr: Expr) -> None:
     assert got == pytest.approx(expected, rel=1e-12, abs=1e-12), expr.text
 
 
+@settings(deadline=None)
 @given(x=st.decimals(min_value=-(10**9), max_value=10**9, places=2).map(float))
 def test_thousands_separators_currency_and_percent(x: float) -> None:
     sign = "-" if x < 0 else ""
@@ -80,6 +82,7 @@ def test_thousands_separators_currency_and_percent(x: float) -> None:
     assert calculate(f"max({x:.2f}, 0) + 1") == pytest.approx(max(x, 0) + 1)
 
 
+@settings(deadline=None)
 @given(
     x=st.floats(
         allow_nan=False, allow_infinity=False, min_value=-1e15, max_value=1e15, exclude_min=True, exclude_max=True
@@ -96,11 +99,12 @@ def test_format_number_round_trips_ten_digits(x: float) -> None:
 TOKENS = st.sampled_from(
     [*"0123456789+-*/%^().,$€£ ", "**", "//", "e", "pi", "sqrt(", "log(", "round(", "max(", "abs(", "exp(",
      "1e308", "9" * 40, "_", "x", "'", '"', "[", "]", "{", "}", "lambda", "__import__", ":", ";", "\\", "\x00",
-     "\n", "×", "÷", "−", "٣", "²", "1_000", "0x1f", "1j", "True", "None", "not", "if", "=", "<"]
+     "\n", "×", "÷", "−", "٣", "²", "1_000", "0x1f", "1j", "True", "None", "not", "if", "=", "<", "9**9",
+     "ln(", "log10(", "floor(", "ceil(", "min(", "a", "b", "c"]
 )  # fmt: skip
 
 
-@settings(max_examples=600)
+@settings(max_examples=600, deadline=None)
 @given(text=st.one_of(st.text(max_size=80), st.lists(TOKENS, max_size=60).map("".join)))
 @example(text="(" * 300 + "1" + ")" * 150)
 @example(text="-" * 450 + "1")
@@ -121,31 +125,39 @@ def test_never_raises_anything_but_calculator_error(text: str) -> None:
     assert isinstance(value, float) and math.isfinite(value)
 
 
+BIG = "result is too large (exponent too big)"
+"""The refusal of ``**`` when the exponent is checked, before anything is computed."""
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("text", "refusal"),
     [
-        "9**9**9**9",
-        "2**2**2**2**2**2**2",
-        "((((10**10)**10)**10)**10)**10",
-        "(-1.0000001)**(10**15)",
-        "1.0000000001**(10**12)",
-        "0.5**-(10**6)",
-        "exp(exp(exp(10)))",
-        "max(" + ",".join(["9**9**9"] * 20) + ")",
-        "10**308.1",
-        "(2**0.5)**2048",
+        ("9**9**9**9", BIG),
+        ("10**10**10", BIG),
+        ("10 ** 400", BIG),
+        ("2 ** 2 ** 2 ** 2 ** 2 ** 2", BIG),
+        ("2**2**2**2**2**2**2", BIG),
+        ("((((10**10)**10)**10)**10)**10", BIG),
+        ("(-1.0000001)**(10**15)", BIG),
+        ("0.5**-(10**6)", BIG),
+        ("max(" + ",".join(["9**9**9"] * 20) + ")", BIG),
+        ("10**308.1", BIG),
+        ("(2**0.5)**2048", BIG),
+        ("exp(exp(exp(10)))", "result is too large"),  # exp checks its argument first too
     ],
 )
-def test_fast_on_nested_powers(text: str) -> None:
-    start = time.perf_counter()
-    with contextlib.suppress(CalculatorError):
+def test_huge_powers_are_refused_before_computing(text: str, refusal: str) -> None:
+    with pytest.raises(CalculatorError, match=f"^{re.escape(refusal)}$"):
         calculate(text)
-    assert time.perf_counter() - start < 0.5, text
 
 
-@settings(max_examples=150, deadline=500)
+def test_a_huge_exponent_with_a_result_in_range_is_computed() -> None:
+    assert calculate("1.0000000001**(10**12)") == pytest.approx(1.0000000001**1e12, rel=1e-9)
+
+
+@settings(max_examples=150, deadline=None)
 @given(bases=st.lists(st.integers(min_value=-20, max_value=20), min_size=2, max_size=8))
-def test_fast_on_random_power_towers(bases: list[int]) -> None:
+def test_random_power_towers_give_a_finite_number_or_a_calculator_error(bases: list[int]) -> None:
     text = "**".join(f"({b})" if b < 0 else str(b) for b in bases)
     assert len(text) <= MAX_LENGTH
     try:
