@@ -16,16 +16,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Seven fault-injection personas, each a behaviour profile whose criterion pass rates differ from its accuracy
+# (scripted/skips-discovery is always right and never looks first; scripted/big-model never reads a schema, ...),
+# then the rubrics' confusion matrix against the personas' labels on the first tasks of each suite.
+DEMO_MODELS := $(foreach p,skips-discovery repeats no-marker hostile wrong-column big-model small-disciplined,--model scripted/$(p))
+
 demo: $(STAMP)
-	$(BIN)/evalkit run finance-single --model scripted/disciplined --model scripted/reckless --store $(DEMO_STORE) --name demo-single --no-progress --rubric tool-discipline --rubric answer
-	$(BIN)/evalkit run finance-multi --model scripted/disciplined --model scripted/reckless --store $(DEMO_STORE) --name demo-multi --no-progress --rubric tool-discipline --rubric answer
+	$(BIN)/evalkit run finance-single $(DEMO_MODELS) --store $(DEMO_STORE) --name demo-single --no-progress --rubric tool-discipline --rubric answer
+	$(BIN)/evalkit run finance-multi $(DEMO_MODELS) --store $(DEMO_STORE) --name demo-multi --no-progress --rubric tool-discipline --rubric answer
 	$(BIN)/evalkit runs --store $(DEMO_STORE)
+	$(BIN)/evalkit validate-rubric tool-discipline answer --tasks 'fs-00*,fm-00*' --examples 1
 
 test: $(STAMP)
 	$(BIN)/ruff check evalkit tests bench
 	$(BIN)/ruff format --check evalkit tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --cov --cov-report=term
 
 lint: $(STAMP)
 	$(BIN)/ruff check evalkit tests bench

@@ -22,6 +22,7 @@ from evalkit.report.write import FORMATS as REPORT_FORMATS
 from evalkit.runner.options import RunOptions
 from evalkit.runner.scheduler import Progress
 from evalkit.runner.session import ModelSummary, RunOutcome, git_commit, select_tasks, summarise
+from evalkit.scoring.validation import RubricValidation, persona_design
 from evalkit.suites.service import (
     SuiteCheck,
     SuiteEntry,
@@ -113,28 +114,27 @@ def run_suite(
     if refs:
         from evalkit.scoring.service import score_run, stored_result
 
-        has_judge = judge is not None or (config.judge is not None)
-        if has_judge and _has_judge_criteria(refs):
+        has_judge = judge is not None or config.judge is not None
+        if has_judge and any(c.judge is not None for ref in refs for c in load_rubric(ref).criteria):
             scored = score_run(store_path, outcome.run.run_id, refs, judge_model=judge, config=config)
         else:
             scored = stored_result(store_path, outcome.run.run_id, refs)
     return RunResult(**{f.name: getattr(outcome, f.name) for f in fields(outcome)}, score=scored)
 
 
-def _has_judge_criteria(refs: Sequence[str]) -> bool:
-    from evalkit.contracts.rubric import load_rubric
+def validate_rubric(rubrics: Sequence[str | Path], suites: Sequence[str | Path] = (), **kw: Any) -> RubricValidation:
+    """Measure ``rubrics``' verdicts against the fault-injection personas' labels (``report.validation.validate``)."""
+    from evalkit.report.validation import validate
 
-    return any(c.judge is not None for ref in refs for c in load_rubric(ref).criteria)
-
-
-def _store(store: str | Path | None) -> Path:
-    return Path(store) if store else default_store(load_config())
+    return validate(rubrics, suites, lambda s, m, **o: run_suite(s, m, **o).run.run_id, **kw)
 
 
 def resolve_store(store: str | Path | None = None) -> Path:
-    """The store a call uses: ``store`` when given, else ``$EVALKIT_STORE``, else ``store:`` in ``evalkit.yaml``,
-    else ``runs/evalkit.duckdb``."""
-    return _store(store)
+    """The store a call uses: ``store``, else $EVALKIT_STORE, else evalkit.yaml's ``store:``, else DEFAULT_STORE."""
+    return Path(store) if store else default_store(load_config())
+
+
+_store = resolve_store
 
 
 def cache_info(store: str | Path | None = None) -> CacheInfo:
@@ -223,7 +223,7 @@ def score_run(store: str | Path | None, run: str, rubrics: Sequence[str | Path],
 
 
 def score_traces(traces: str | Path, rubrics: Sequence[str | Path], **kwargs: Any) -> ScoreResult:
-    """Import episodes recorded elsewhere (OpenAI-style message lists, JSONL) and score them."""
+    """Import episodes recorded elsewhere (OpenAI-style JSONL) and score them; ``correct_from`` names a signal."""
     from evalkit.scoring import service
 
     kwargs.setdefault("suite", None)
@@ -375,6 +375,7 @@ __all__ = [
     "import_run",
     "list_runs",
     "load_suite",
+    "persona_design",
     "render_comparison",
     "resolve_store",
     "run_suite",
@@ -392,6 +393,7 @@ __all__ = [
     "suite_validate",
     "suite_verify",
     "summarise",
+    "validate_rubric",
     "write_comparison",
     "write_report",
 ]

@@ -2,7 +2,22 @@
 
 Each POST to ``/v1/chat/completions`` takes the next reply from the script: either a dict
 ``{"status": 429, "headers": {...}, "body": {...}}`` for an error, or an assistant message to wrap in a
-completion; ``delay_s`` in an item delays the reply. Every request body is kept in ``requests`` for assertions.
+completion (``content``, ``tool_calls``, and optionally ``finish_reason``, which defaults to ``tool_calls`` or
+``stop``); ``delay_s`` in an item delays the reply. Every request body is kept in ``requests`` for assertions.
+
+``serve(script, **LLAMA_CPP)`` behaves like llama-cpp-python's OpenAI-compatible server, whose quirks a real
+local model exposed:
+
+- ``drop_tools_unless_tool_choice``: a request with ``tools`` but no ``tool_choice`` is answered as if it had
+  no tools: the tools are left out of the prompt (fewer ``prompt_tokens``) and the model, never told of them,
+  answers in prose (the item's ``prose``, else ``NO_TOOLS_PROSE``) instead of the scripted tool call;
+- ``reject_null_content``: a message with ``content: null`` (an assistant tool-call turn replayed as OpenAI
+  returns it) fails the chat template: HTTP 500;
+- ``honour_max_tokens``: a reply longer than the request's ``max_tokens`` (counted in words) is cut there and
+  ends with ``finish_reason: "length"``.
+
+With any quirk on, ``usage`` is counted from the request (about four characters a token, the tools' JSON
+included only when they reach the prompt) instead of the fixed 100 prompt and 20 completion tokens.
 """
 
 from __future__ import annotations
@@ -12,15 +27,57 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+NO_TOOLS_PROSE = (
+    "Acme Widgets is a manufacturer of industrial widgets. Its revenue in fiscal 2023 was roughly "
+    "$1.2 billion, though I would recommend checking the company's annual report for the exact figure."
+)
+"""What a small model writes when the server left the tools out of its prompt: prose with a wrong guess."""
+
+TEMPLATE_ERROR = {
+    "error": {
+        "message": 'can only concatenate str (not "NoneType") to str',
+        "type": "internal_server_error",
+        "code": 500,
+    }
+}
+"""llama-cpp-python's answer to a message whose content is null: its chat template fails on it."""
+
+
+@dataclass(frozen=True)
+class Quirks:
+    drop_tools_unless_tool_choice: bool = False
+    reject_null_content: bool = False
+    honour_max_tokens: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.drop_tools_unless_tool_choice or self.reject_null_content or self.honour_max_tokens
+
+
+LLAMA_CPP: dict[str, bool] = {
+    "drop_tools_unless_tool_choice": True,
+    "reject_null_content": True,
+    "honour_max_tokens": True,
+}
+"""The quirks of llama-cpp-python's server, for ``serve(script, **LLAMA_CPP)``."""
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
 
 class ScriptedServer:
-    def __init__(self, script: list[dict[str, Any]], repeat_last: bool = False) -> None:
+    def __init__(self, script: list[dict[str, Any]], repeat_last: bool = False, quirks: Quirks = Quirks()) -> None:
         self.script = list(script)
         self.repeat_last = repeat_last
+        self.quirks = quirks
         self.requests: list[dict[str, Any]] = []
+        self.prompt_tokens: list[int] = []
+        """The prompt tokens of each request answered (with quirks on: whether the tools reached the prompt)."""
         self._lock = threading.Lock()
 
     def next_reply(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
@@ -33,29 +90,53 @@ class ScriptedServer:
             time.sleep(item["delay_s"])
         if "status" in item:
             return item["status"], item.get("headers", {}), item.get("body", {"error": {"message": "error"}})
-        message = {
-            "role": "assistant",
-            "content": item.get("content"),
-            **({"tool_calls": item["tool_calls"]} if item.get("tool_calls") else {}),
-        }
-        completion = {
+        q = self.quirks
+        if q.reject_null_content and any(m.get("content") is None for m in body.get("messages", ())):
+            return 500, {}, TEMPLATE_ERROR
+        tools_in_prompt = bool(body.get("tools")) and (not q.drop_tools_unless_tool_choice or "tool_choice" in body)
+        content, tool_calls = item.get("content"), item.get("tool_calls")
+        if body.get("tools") and not tools_in_prompt:
+            content, tool_calls = item.get("prose", NO_TOOLS_PROSE), None
+        finish = item.get("finish_reason") or ("tool_calls" if tool_calls else "stop")
+        limit = body.get("max_tokens")
+        cut = False
+        if q.honour_max_tokens and isinstance(content, str) and isinstance(limit, int) and not tool_calls:
+            words = content.split(" ")
+            if len(words) > limit:
+                content, finish, cut = " ".join(words[:limit]), "length", True
+        message = {"role": "assistant", "content": content, **({"tool_calls": tool_calls} if tool_calls else {})}
+        usage = {"prompt_tokens": 100, "completion_tokens": 20}
+        if q.any:
+            prompt = json.dumps(body.get("messages", [])) + (json.dumps(body["tools"]) if tools_in_prompt else "")
+            completion = limit if cut and isinstance(limit, int) else _tokens(json.dumps(message))
+            usage = {"prompt_tokens": _tokens(prompt), "completion_tokens": completion}
+        with self._lock:
+            self.prompt_tokens.append(usage["prompt_tokens"])
+        reply = {
             "id": f"chatcmpl-{len(self.requests)}",
             "object": "chat.completion",
             "created": 1764000000,
             "model": body.get("model", "fake"),
-            "choices": [
-                {"index": 0, "message": message, "finish_reason": "tool_calls" if item.get("tool_calls") else "stop"}
-            ],
-            "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]},
         }
-        return 200, {}, completion
+        return 200, {}, reply
 
 
 @contextmanager
-def serve(script: list[dict[str, Any]], *, repeat_last: bool = False) -> Iterator[tuple[str, ScriptedServer]]:
+def serve(
+    script: list[dict[str, Any]],
+    *,
+    repeat_last: bool = False,
+    drop_tools_unless_tool_choice: bool = False,
+    reject_null_content: bool = False,
+    honour_max_tokens: bool = False,
+) -> Iterator[tuple[str, ScriptedServer]]:
     """Start the server on a free loopback port; yield its base URL (ending in /v1) and the server.
-    With ``repeat_last`` the last reply is given again once the script is used up."""
-    state = ScriptedServer(script, repeat_last)
+    With ``repeat_last`` the last reply is given again once the script is used up; the other flags turn on
+    the quirks of llama-cpp-python's server (see the module's docstring; ``**LLAMA_CPP`` turns on all)."""
+    quirks = Quirks(drop_tools_unless_tool_choice, reject_null_content, honour_max_tokens)
+    state = ScriptedServer(script, repeat_last, quirks)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -27,6 +27,7 @@ from evalkit.cli.report import report_command
 from evalkit.cli.run import run_command
 from evalkit.cli.score import score_command
 from evalkit.cli.state import STATE, err_console
+from evalkit.cli.validate import validate_command
 from evalkit.version import __version__
 
 
@@ -120,6 +121,7 @@ app.command("report", cls=HelpCommand)(report_command)
 app.command("compare", cls=HelpCommand)(compare_command)
 app.command("gate", cls=HelpCommand)(gate_command)
 app.command("import-run", cls=HelpCommand)(runs_cmd.import_command)
+app.command("validate-rubric", cls=HelpCommand)(validate_command)
 app.add_typer(suite_cmd.app, name="suite", cls=LeanGroup)
 app.add_typer(cache_cmd.app, name="cache", cls=LeanGroup)
 

@@ -11,6 +11,7 @@ import typer
 from evalkit.cli.state import StoreOption, console, store_path
 
 if TYPE_CHECKING:
+    from evalkit.api import RunSummary
     from evalkit.trace.types import Event, Sample, Score
 
 
@@ -20,9 +21,11 @@ def runs_command(
 ) -> None:
     """List the runs in the store, newest first.
 
-    One row per run: its id, name, suite, models, samples (finished/all when some are not), accuracy, cost
-    ("+?" when a model's price is unknown), status and when it was made. Any of id, a unique prefix of it,
-    the name or "latest" names the run in the other commands.
+    One row per run: its id, name, suite, models, samples (finished/all when some are not), accuracy, cost,
+    status and when it was made. An unknown price is never $0: the cost reads "unknown" when no sample's
+    price is known ("unknown (no reply)" when every call failed), "≥ $X (N samples unpriced)" when some are
+    unknown, and $0 only for a run that made no call. Any of id, a unique prefix of it, the name or "latest"
+    names the run in the other commands.
 
     [bold]Examples[/]
 
@@ -44,19 +47,39 @@ def runs_command(
     for col in ("run", "name", "suite", "models", "samples", "accuracy", "cost", "status", "created"):
         table.add_column(col, justify="right" if col in ("samples", "accuracy", "cost") else "left")
     for r in runs:
-        cost = f"${r.cost_usd:.4f}" + ("" if r.cost_complete else "+?")
         table.add_row(
             r.run_id,
             r.name or "",
             r.suite,
             ", ".join(r.models),
             f"{r.finished}/{r.samples}" if r.finished != r.samples else str(r.samples),
-            "—" if r.accuracy is None else f"{r.accuracy:.1%}",
-            cost,
+            ("not scored" if r.finished else "—") if r.accuracy is None else f"{r.accuracy:.1%}",
+            _cost_cell(r),
             r.status,
             str(r.created_at)[:19].replace("T", " "),
         )
     console().print(table)
+
+
+def _cost_cell(r: RunSummary) -> str:
+    """A run's cost: known, a lower bound that says how many samples are unpriced, or unknown (never $0 for
+    calls whose price nobody knows)."""
+    if r.cost_usd is None:
+        return "unknown (no reply)" if r.model_calls == 0 else "unknown"
+    if r.cost_complete:
+        return _usd(r.cost_usd)
+    return f"≥ {_usd(r.cost_usd)} ({r.cost_unknown} sample{'s' if r.cost_unknown != 1 else ''} unpriced)"
+
+
+def _usd(value: float) -> str:
+    """``$0`` only for nothing; small amounts keep their first digits (``$0.000027``)."""
+    if value == 0:
+        return "$0"
+    if value >= 1:
+        return f"${value:,.2f}"
+    if value >= 0.0001:
+        return f"${value:.4f}"
+    return f"${value:.6f}" if value >= 0.000001 else "<$0.000001"
 
 
 def show_command(
@@ -96,6 +119,11 @@ def show_command(
         samples = [s for s in samples if s.epoch == epoch]
     out = console()
     out.print(f"run [bold]{record.run_id}[/]  suite {record.suite}  models {', '.join(m.name for m in record.models)}")
+    from evalkit.api import persona_design
+
+    for m in record.models:
+        if design := persona_design(m.name):
+            out.print(f"{m.name}: a persona that {design}", markup=False)
     if task is None:
         _sample_table(samples)
         return
@@ -118,7 +146,7 @@ def _sample_table(samples: list[Sample]) -> None:
     for col in ("task", "model", "epoch", "result", "stop", "turns", "tools", "errors", "answer", "expected"):
         table.add_column(col)
     for s in samples:
-        mark = "infra error" if s.status == "infra_error" else ("✓" if s.correct else "✗")
+        mark = "infra error" if s.status == "infra_error" else _mark(s.correct, "✓", "✗")
         table.add_row(
             s.task_id,
             s.model,
@@ -132,6 +160,18 @@ def _sample_table(samples: list[Sample]) -> None:
             _short(s.expected or "", 30),
         )
     console().print(table)
+
+
+def _mark(correct: bool | None, right: str, wrong: str, unscored: str = "not scored") -> str:
+    """A sample's correctness: right, wrong, or not scored (no expected answer to judge it by)."""
+    return unscored if correct is None else right if correct else wrong
+
+
+def _usage_text(s: Sample) -> str:
+    """Tokens and latency, "unknown" where the trace did not record them (imported traces)."""
+    unknown = s.metadata.get("unknown") or ()
+    tokens = "unknown tokens" if "tokens" in unknown else f"{s.prompt_tokens:,}+{s.completion_tokens:,} tokens"
+    return f"{tokens} · {'unknown latency' if 'latency' in unknown else f'{s.latency_s:.2f}s'}"
 
 
 def _short(text: str, n: int) -> str:
@@ -181,14 +221,16 @@ def sample_renderables(s: Sample, *, full: bool = False) -> list[Any]:
     from rich.panel import Panel
     from rich.rule import Rule
 
-    verdict = "infra error" if s.status == "infra_error" else ("[green]correct[/]" if s.correct else "[red]wrong[/]")
+    verdict = _mark(s.correct, "[green]correct[/]", "[red]wrong[/]", "correctness not scored")
+    if s.status == "infra_error":
+        verdict = "infra error"
     cost = "unknown" if s.cost_usd is None else f"${s.cost_usd:.5f}"
     out: list[Any] = [Rule(f"{escape(s.task_id)} · {escape(s.model)} · epoch {s.epoch}")]
     out.extend(_render_event(e, full=full) for e in s.events)
     body = (
         f"answer: {escape(s.final_answer or '(none)')}\nexpected: {escape(s.expected or '')}\n"
         f"{verdict} · stopped by {s.stop_reason} · {s.turns} turns · {s.tool_calls} tool calls "
-        f"({s.tool_errors} errors) · {s.prompt_tokens:,}+{s.completion_tokens:,} tokens · {s.latency_s:.2f}s · {cost}"
+        f"({s.tool_errors} errors) · {_usage_text(s)} · {cost}"
     )
     if s.error:
         body += f"\n[red]{escape(s.error)}[/]"
@@ -236,9 +278,10 @@ def _render_event(e: Event, *, full: bool) -> Any:
     if e.kind in ("system", "user"):
         return Text.assemble((f"[{e.seq}] {e.kind}: ", "bold cyan"), content)
     if e.kind == "model":
-        usage = f"{e.usage.prompt_tokens}+{e.usage.completion_tokens} tok" if e.usage else ""
+        usage = f"{e.usage.prompt_tokens}+{e.usage.completion_tokens} tok" if e.usage else "tokens unknown"
         cost = "" if e.cost_usd is None else f" ${e.cost_usd:.5f}"
-        meta = f"turn {e.turn} · {usage} · {e.latency_s or 0:.3f}s{cost}{' · cached' if e.cached else ''}"
+        latency = "latency unknown" if e.latency_s is None else f"{e.latency_s:.3f}s"
+        meta = f"turn {e.turn} · {usage} · {latency}{cost}{' · cached' if e.cached else ''}"
         calls = "".join(
             f"\n    → {escape(c.name)}({escape(_args_text(c.arguments, c.raw_arguments))})" for c in e.tool_calls
         )

@@ -32,6 +32,13 @@ def score_command(
     ),
     model_name: str = typer.Option(None, "--model-name", help="With --traces: the agent's name in the store."),
     name: str = typer.Option(None, "--name", help="With --traces: a name for the imported run."),
+    correct_from: str = typer.Option(
+        None,
+        "--correct-from",
+        help="With --traces: the recorded signal that decides each episode's correctness, as PATH OP VALUE "
+        "(a dotted path under metadata, one of >= > <= < == !=, a number, true or false), e.g. "
+        "'metadata.reward>=1'. Without it, episodes with no expected answer are not scored for correctness.",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not reuse cached judge replies."),
     store: StoreOption = None,
 ) -> None:
@@ -39,9 +46,11 @@ def score_command(
 
     The agent's model is never called: RUN (default: latest) is re-scored from its stored traces; --traces FILE scores
     episodes recorded elsewhere (JSON Lines, one episode per line with its OpenAI-style messages), imported as a new
-    run. A rubric is a YAML file or a name on the rubric search path ($EVALKIT_RUBRICS_PATH, ./rubrics, then the
-    built-in tool-discipline, answer and narrative-judge). Judge criteria are graded by an LLM: the criterion's own
-    model, else --judge, else judge: in evalkit.yaml; without one they are recorded as skipped.
+    run; an episode without an expected answer (from --suite or the line's "expected") is not scored for correctness
+    unless --correct-from names a signal the log recorded. A rubric is a YAML file or a name on the rubric search
+    path ($EVALKIT_RUBRICS_PATH, ./rubrics, then the built-in tool-discipline, answer and narrative-judge). Judge
+    criteria are graded by an LLM: the criterion's own model, else --judge, else judge: in evalkit.yaml; without one
+    they are recorded as skipped.
 
     Prints, per rubric, each criterion's pass rate and its verdict counts (pass, fail, value, na, skipped,
     error), with one column per model when the run has several. Scores are stored by rubric version, so
@@ -52,6 +61,7 @@ def score_command(
       evalkit score latest --rubric tool-discipline --rubric answer
       evalkit score base-4b --rubric narrative-judge --judge openai/gpt-4.1-mini
       evalkit score --traces episodes.jsonl -r tool-discipline --model-name my-agent
+      evalkit score --traces prod.jsonl -r tool-discipline --correct-from 'metadata.reward>=1'
     """
     from evalkit.api import score_run, score_traces
     from evalkit.errors import ConfigError
@@ -70,10 +80,13 @@ def score_command(
             model_name=model_name,
             name=name,
             use_cache=not no_cache,
+            correct_from=correct_from,
         )
     else:
         if model_name is not None or name is not None:
             raise ConfigError("--model-name and --name are for --traces")
+        if correct_from is not None:
+            raise ConfigError("--correct-from is for --traces: a stored run's correctness was decided when it ran")
         result = score_run(
             store_path(store), run or "latest", rubric, judge_model=judge, suite=suite, use_cache=not no_cache
         )

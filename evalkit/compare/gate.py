@@ -2,7 +2,8 @@
 
 Exit codes follow from the result: the gate passes (0) when no rule failed, fails (1) when one did, and
 cannot judge (2, ``CannotEvaluate``) when there are too few samples, the runs are of different suites, or
-the policy asks for a figure the runs do not have (an unscored criterion, an unknown cost). A regression
+the policy asks for a figure the runs do not have (an unscored criterion, an unknown cost, accuracy of
+samples whose correctness was not scored, as imported traces without an expected answer). A regression
 fails only when the candidate is worse with a (Holm-adjusted) p-value under alpha *and* by more than the
 margin, so noise between two equally good runs does not block a merge.
 """
@@ -55,6 +56,9 @@ def run_gate(
                 f"mismatched suites: the candidate ran {cand_data.run.suite}, the baseline {base_data.run.suite}"
             )
         for model_b, model_c in pair_models(base_data, cand_data):
+            if "accuracy" in policy.metrics:
+                _need_correctness(base_data, model_b, "the accuracy regression test")
+                _need_correctness(cand_data, model_c, "the accuracy regression test")
             pc = compare_pair(collected, base_data, cand_data, model_b, model_c, alpha=policy.alpha)
             _check_samples(pc.label_b, pc.pairs, policy.min_samples, "samples paired with the baseline")
             comparisons.append(pc)
@@ -81,6 +85,23 @@ def _check_samples(label: str, n: int, minimum: int, what: str) -> None:
         )
 
 
+_NOT_SCORED_HINT = (
+    'no expected answer to judge them by; import the traces with --suite, an "expected" per line or '
+    "--correct-from, or leave accuracy out of the policy (regression metrics: [rubric_score, criteria])"
+)
+
+
+def _need_correctness(data: RunData, model: str, what: str) -> None:
+    """Refuse to judge (``CannotEvaluate``) when some finished sample's correctness was not scored."""
+    done = [r for r in data.rows if r.sample.model == model and r.sample.status == "ok"]
+    unscored = sum(1 for r in done if r.sample.correct is None)
+    if unscored:
+        raise CannotEvaluate(
+            f"{model} in run {data.run.run_id}: {what} needs accuracy, but correctness was not scored for "
+            f"{unscored} of {len(done)} finished samples ({_NOT_SCORED_HINT})"
+        )
+
+
 def _at_least(rule: str, label: str, observed: float | None, limit: float, what: str) -> RuleResult:
     if observed is None:
         raise CannotEvaluate(f"{label}: the policy needs {what}, which the run does not have")
@@ -91,6 +112,11 @@ def _at_least(rule: str, label: str, observed: float | None, limit: float, what:
 
 def _thresholds(g: ModelReport, policy: GatePolicy, criteria: dict[str, CriterionInfo]) -> list[RuleResult]:
     out = []
+    if policy.min_accuracy is not None and g.not_scored:
+        raise CannotEvaluate(
+            f"{g.label}: the policy needs accuracy, but correctness was not scored for {g.not_scored} of "
+            f"{g.finished} finished samples ({_NOT_SCORED_HINT})"
+        )
     if policy.min_accuracy is not None:
         out.append(
             _at_least(f"accuracy >= {policy.min_accuracy:g}", g.label, g.accuracy.rate, policy.min_accuracy, "accuracy")

@@ -161,15 +161,16 @@ def _metrics(
     if not pairs:
         return ()
     out = []
-    clusters = [ra.sample.task_id for ra, _ in pairs]
-    acc = compare_binary(
-        [bool(ra.sample.correct) for ra, _ in pairs],
-        [bool(rb.sample.correct) for _, rb in pairs],
-        clusters,
-        alpha=alpha,
-        seed=seed,
-    )
-    out.append(_change("accuracy", "binary", "critical", acc, alpha))
+    graded = _graded(pairs)  # correctness not scored (traces without gold) is never a wrong answer
+    if graded:
+        acc = compare_binary(
+            [bool(ra.sample.correct) for ra, _ in graded],
+            [bool(rb.sample.correct) for _, rb in graded],
+            [ra.sample.task_id for ra, _ in graded],
+            alpha=alpha,
+            seed=seed,
+        )
+        out.append(_change("accuracy", "binary", "critical", acc, alpha))
     scored = [(sample_score(ra, criteria), sample_score(rb, criteria), ra.sample.task_id) for ra, rb in pairs]
     both = [(x, y, t) for x, y, t in scored if x is not None and y is not None]
     if both:
@@ -194,11 +195,16 @@ def _metrics(
     return tuple(out)
 
 
+def _graded(pairs: Sequence[tuple[SampleRow, SampleRow]]) -> list[tuple[SampleRow, SampleRow]]:
+    """The pairs whose correctness was scored in both runs."""
+    return [(ra, rb) for ra, rb in pairs if ra.sample.correct is not None and rb.sample.correct is not None]
+
+
 def _flips(
     pairs: Sequence[tuple[SampleRow, SampleRow]], run_a: str, run_b: str
 ) -> tuple[tuple[FlippedTask, ...], tuple[FlippedTask, ...]]:
     per_task: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for ra, rb in pairs:
+    for ra, rb in _graded(pairs):
         tally = per_task[ra.sample.task_id]
         tally[0] += int(bool(ra.sample.correct))
         tally[1] += int(bool(rb.sample.correct))

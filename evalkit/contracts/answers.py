@@ -1,181 +1,108 @@
 """Deterministic, unit-aware comparison of a model's final answer with a task's expected answer.
 
 Handles thousands / millions / billions (words and k, m, bn, B suffixes), $, %, bps, ``x`` ratios, a ratio
-given for a percentage (``0.2`` for ``20%``) and the reverse, negatives in parentheses, signs implied by
-phrases ("a decrease of 10%"), the task's absolute or relative tolerance, and normalised text and lists.
+given for a percentage (``0.2`` for ``20%``) and the reverse, negatives in parentheses, directions stated by
+phrases ("a decrease of 10%" is -10, never +10), years (matched exactly; ``FY2018`` reads as 2018), the
+task's absolute or relative tolerance (or exact match), declines, and normalised text and lists.
+
+A reply is read the way a person would (:func:`read_answer`): markup removed (``evalkit.contracts.reply``),
+then the answer part (after ``FINAL ANSWER:``, else a ``\\boxed{}``, else the whole reply), then the figure of
+that part by the first rule that applies, recorded as ``AnswerCheck.rule``: ``marker`` / ``boxed`` (the first
+figure of that part), ``only_number`` (the one figure in the unit asked for), ``leading`` (a reply that opens
+with the figure), ``conclusion`` (the last figure after "so", "therefore", "thus", ``=``, or after "is",
+"was", ... in the last sentence) and ``last_sentence`` (the last sentence's first figure). Years, step and
+list numbers, figures the question gives and reference values ("up from $1,200M") are passed over.
 """
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from evalkit.contracts.numbers import ParsedNumber, is_year, parse_amount, parse_numbers, value_candidates
+from evalkit.contracts.reading import given_numbers, is_year_answer, read_figure, signed_values
+from evalkit.contracts.reply import answer_part, clean_reply, declines, is_decline, is_label
 from evalkit.contracts.suite import ExpectedAnswer, TaskSpec, Tolerance
 
-_SCALE_WORDS = {
-    "thousand": 1e3,
-    "thousands": 1e3,
-    "k": 1e3,
-    "million": 1e6,
-    "millions": 1e6,
-    "mn": 1e6,
-    "m": 1e6,
-    "mm": 1e6,
-    "billion": 1e9,
-    "billions": 1e9,
-    "bn": 1e9,
-    "b": 1e9,
-    "trillion": 1e12,
-    "trillions": 1e12,
-    "tn": 1e12,
-}
-_UNIT_SCALE = {
-    "USD": 1.0,
-    "USD thousands": 1e3,
-    "USD millions": 1e6,
-    "USD billions": 1e9,
-    "shares": 1.0,
-    "shares thousands": 1e3,
-    "shares millions": 1e6,
-}
-_NUMBER = re.compile(
-    r"(?<![\w.])(?P<neg>-|−|\()?\s*(?P<cur>US\$|USD\b|[$€£])?\s*"
-    r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?P<exp>[eE][-+]?\d{1,3}(?!\w))?"
-    r"\s*(?P<close>\))?"
-    r"\s*(?P<suffix>%|percent\b|per cent\b|bps\b|basis points\b|x\b|×|times\b)?"
-    r"\s*(?P<scale>thousands?\b|millions?\b|billions?\b|trillions?\b|bn\b|mn\b|mm\b|tn\b|k\b|m\b|b\b)?"
-    r"(?P<close2>\s*\))?",
-    re.IGNORECASE,
-)
-_UNIT_AFTER = re.compile(r"\s*(?:USD|EUR|GBP|dollars?|euros?|pounds?|shares?|employees?|days?|years?)\b", re.IGNORECASE)
-"""A unit word right after a number (``2,050 USD millions``, ``2000 shares``): the number is an amount."""
-_AMOUNT_UNIT = re.compile(r"%|[A-Za-z][A-Za-z%]*(?: [A-Za-z%]+){0,2}")
-"""What may follow the one number of an amount (:func:`parse_amount`): ``%`` or up to three words."""
-_NEGATIVE_PHRASE = re.compile(
-    r"\b(decrease|decline|declined|fell|fall|drop|dropped|down|lower|loss|negative|shrank)\b", re.IGNORECASE
-)
-
-
-@dataclass(frozen=True)
-class ParsedNumber:
-    """A number found in a text, with its sign applied; ``scale`` is not applied to ``value``."""
-
-    value: float
-    scale: float | None  # an explicit scale word, if any
-    suffix: str | None  # "%", "bps", "x"
-    start: int
-    text: str = ""  # as written, e.g. "($1,234.5 million)"
-    figure: bool = False  # written as an amount: see ``is_year``
+__all__ = [
+    "AnswerCheck",
+    "ParsedNumber",
+    "Reading",
+    "check_answer",
+    "clean_reply",
+    "expected_text",
+    "extract_final_answer",
+    "is_decline",
+    "is_year",
+    "is_year_answer",
+    "match_number",
+    "normalise_text",
+    "parse_amount",
+    "parse_numbers",
+    "read_answer",
+    "stated_figures",
+    "value_candidates",
+]
 
 
 @dataclass(frozen=True)
 class AnswerCheck:
+    """The verdict on one answer; ``rule`` says how the compared figure (or part) was read (see the module
+    docstring), ``declined`` that the reply declined to answer."""
+
     correct: bool
     reason: str
     got: float | str | None = None
     blanks: dict[str, bool] = field(default_factory=dict)
+    rule: str | None = None
+    declined: bool = False
 
 
-def parse_numbers(text: str) -> list[ParsedNumber]:
-    """The numbers in ``text`` with their sign, scale word and unit suffix. Digits glued to letters
-    (``Q4``, ``FY2023``) are labels, not numbers; ``(12.5%)`` and ``($1.2 million)`` are negative."""
-    return [_parsed(m, text) for m in _NUMBER.finditer(text)]
+@dataclass(frozen=True)
+class Reading:
+    """A reply as the matcher reads it: the cleaned answer part, the figure read from it (number answers)
+    and the rule that read it, and whether the reply declines."""
+
+    part: str
+    rule: str | None
+    figure: ParsedNumber | None
+    declined: bool
 
 
-def _parsed(m: re.Match[str], text: str) -> ParsedNumber:
-    num = m.group("num")
-    value = float(num.replace(",", "") + (m.group("exp") or ""))
-    neg = m.group("neg")
-    if neg in ("-", "−") or (neg == "(" and (m.group("close") or m.group("close2"))):
-        value = -value
-    suffix = (m.group("suffix") or "").lower() or None
-    if suffix in ("percent", "per cent"):
-        suffix = "%"
-    elif suffix in ("basis points",):
-        suffix = "bps"
-    elif suffix in ("×", "times"):
-        suffix = "x"
-    scale_word = (m.group("scale") or "").lower()
-    scale = _SCALE_WORDS.get(scale_word) if scale_word else None
-    written_as_amount = m.group("cur") or m.group("exp") or suffix or scale_word or "," in num or "." in num
-    figure = bool(written_as_amount or _UNIT_AFTER.match(text, m.end()))
-    return ParsedNumber(value, scale, suffix, m.start(), m.group(0).strip(), figure)
-
-
-def is_year(n: ParsedNumber) -> bool:
-    """Whether a number in a text is a year ("in FY2023, 12.5%", "from 2019 to 2023"): a whole number from
-    1990 to 2100 written as bare digits. A number written with a currency sign, a thousands separator, a
-    decimal part or exponent, a unit suffix or a scale word, or followed by a unit word (``$2000``, ``2,050``,
-    ``2050.0``, ``2050%``, ``2050 million``, ``2050 USD millions``, ``2000 shares``) is a figure."""
-    return not n.figure and 1990 <= n.value <= 2100 and float(n.value).is_integer()
-
-
-def parse_amount(text: str) -> tuple[float, str | None] | None:
-    """``(value, unit)`` of a text that is one number and, after it, at most a unit: ``%`` or up to three
-    words (``"1,350 USD millions"`` → ``(1350.0, "USD millions")``, ``"11.1%"``, ``"12.5 percent"`` → unit
-    ``%``, ``"$12"`` and ``"(3.5)"`` → no unit, ``"+5"``); None for anything else or a value that is not
-    finite. The number is read by the same rules as :func:`parse_numbers`."""
-    body = text.strip()
-    body = body[1:].lstrip() if body.startswith("+") else body
-    m = _NUMBER.match(body)
-    if m is None:
-        return None
-    n = _parsed(m, body)
-    tail = body[m.end("exp") if m.group("exp") else m.end("num") :]
-    if m.group("neg") == "(" and (m.group("close") or m.group("close2")):  # the parentheses of a negative
-        tail = tail.replace(")", "", 1)
-    unit = tail.strip() or None
-    if unit is not None and not _AMOUNT_UNIT.fullmatch(unit):
-        return None
-    if unit is not None and unit.lower() in ("percent", "per cent"):
-        unit = "%"
-    return (n.value, unit) if math.isfinite(n.value) else None
-
-
-def value_candidates(p: ParsedNumber, unit: str | None) -> list[float]:
-    """The values the parsed number may stand for, expressed in the expected unit."""
-    v = p.value
-    if unit == "%":
-        if p.suffix == "%":
-            return [v]
-        if p.suffix == "bps":
-            return [v / 100]
-        return [v, v * 100]  # a bare number: either percent points or a ratio
-    if unit == "bps":
-        if p.suffix == "%":
-            return [v * 100]
-        return [v]
-    if unit == "x":
-        if p.suffix == "%":
-            return [v / 100]
-        return [v]
-    if unit in _UNIT_SCALE:
-        if p.scale is None:  # in the unit asked for, or a raw amount ($1,350,000,000 for 1,350 USD millions)
-            return [v, v / _UNIT_SCALE[unit]]
-        return [v * p.scale / _UNIT_SCALE[unit]]
-    if p.scale is not None:
-        return [v * p.scale, v]
-    return [v]
-
-
-def match_number(expected: float, unit: str | None, tolerance: Tolerance, text: str) -> AnswerCheck:
-    year_expected = 1990 <= expected <= 2100
-    numbers = [n for n in parse_numbers(text) if year_expected or not is_year(n)]
-    if not numbers:
-        return AnswerCheck(False, "no number in the answer")
-    first = numbers[0]
-    flips = [1.0]
-    if _NEGATIVE_PHRASE.search(text) and first.value > 0:
-        flips.append(-1.0)
-    for sign in flips:
-        for cand in value_candidates(first, unit):
-            if tolerance.accepts(expected, sign * cand):
-                return AnswerCheck(True, f"{sign * cand:g} matches {expected:g}", got=sign * cand)
-    got = value_candidates(first, unit)[0]
-    return AnswerCheck(False, f"{got:g} does not match {expected:g} {unit or ''}".rstrip(), got=got)
+def match_number(
+    expected: float,
+    unit: str | None,
+    tolerance: Tolerance,
+    text: str,
+    *,
+    rule: str | None = None,
+    question: str | None = None,
+    exact: bool = False,
+    year: bool | None = None,
+) -> AnswerCheck:
+    """Compare the figure :func:`read_figure` reads from ``text`` (a cleaned answer part) with ``expected``:
+    exactly for a year (``year``; by default a whole 1990-2100 value with no unit) or with ``exact``, else
+    within ``tolerance``, in any form ``value_candidates`` allows and with the sign its phrase states."""
+    if year is None:
+        year = unit is None and float(expected).is_integer() and 1990 <= expected <= 2100
+    n, how = read_figure(text, unit, expected, rule=rule, question=question, year=year)
+    if n is None:
+        if declines(text):
+            return AnswerCheck(False, "declined to answer", rule=rule, declined=True)
+        return AnswerCheck(False, "no number in the answer", rule=rule)
+    exact = exact or year
+    values = signed_values(text, n, expected, question)
+    for v in values:
+        for cand in value_candidates(replace(n, value=v), unit):
+            close = abs(cand - expected) <= 1e-9 * max(1.0, abs(expected))
+            if close if exact else tolerance.accepts(expected, cand):
+                return AnswerCheck(True, f"{cand:.12g} matches {expected:.12g}", got=cand, rule=how)
+    got = value_candidates(replace(n, value=values[0]), unit)[0]
+    how_matched = "exactly " if exact else ""
+    reason = f"{got:.12g} does not match {how_matched}{expected:.12g} {unit or ''}".rstrip()
+    return AnswerCheck(False, reason, got=got, rule=how)
 
 
 def normalise_text(text: str) -> str:
@@ -251,20 +178,71 @@ def match_template(answer: ExpectedAnswer, text: str) -> AnswerCheck:
     return AnswerCheck(ok, "all blanks match" if ok else f"blanks wrong: {', '.join(wrong)}", blanks=results)
 
 
-def check_answer(answer: ExpectedAnswer, final_answer: str | None) -> AnswerCheck:
-    """Compare a final answer with the expected one."""
+def _number_value(answer: ExpectedAnswer) -> float | None:
+    v = answer.value
+    return float(v) if answer.kind == "number" and isinstance(v, int | float) and not isinstance(v, bool) else None
+
+
+def read_answer(answer: ExpectedAnswer, reply: str, question: str | None = None) -> Reading:
+    """How the matcher reads ``reply`` (a raw model reply or a recorded final answer) for ``answer``."""
+    part, rule = answer_part(clean_reply(reply))
+    expected = _number_value(answer)
+    figure = None
+    if expected is not None:
+        year = is_year_answer(answer)
+        figure, rule = read_figure(part, answer.unit, expected, rule=rule, question=question, year=year)
+    return Reading(part, rule, figure, figure is None and declines(part))
+
+
+def check_answer(answer: ExpectedAnswer, final_answer: str | None, *, question: str | None = None) -> AnswerCheck:
+    """Compare a reply with the expected answer. ``final_answer`` may be the whole reply (the marker is found
+    here) or the recorded final answer; ``question``, when known, lets a figure it gives be passed over and
+    a stated decrease answer a question that asks how much something decreased."""
     if final_answer is None or not final_answer.strip():
         return AnswerCheck(False, "no answer")
-    value = answer.value
-    if answer.kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
-        return match_number(float(value), answer.unit, answer.tolerance, final_answer)
+    part, rule = answer_part(clean_reply(final_answer))
+    if not part:
+        return AnswerCheck(False, "no answer", rule=rule)
+    expected = _number_value(answer)
+    if expected is not None:
+        exact = answer.exact or is_year_answer(answer)
+        return match_number(
+            expected, answer.unit, answer.tolerance, part, rule=rule, question=question, exact=exact,
+            year=is_year_answer(answer),
+        )  # fmt: skip
+    declined = declines(part)
     if answer.kind == "text" and isinstance(answer.value, str):
-        return match_text(answer.value, final_answer)
-    if answer.kind == "list" and isinstance(answer.value, tuple):
-        return match_list(answer.value, answer.ordered, final_answer)
-    if answer.kind == "template":
-        return match_template(answer, final_answer)
-    return AnswerCheck(False, f"cannot compare an answer of kind {answer.kind}")
+        if is_decline(answer.value):  # the gold says the answer cannot be determined
+            how = "declines, as the expected answer does" if declined else "does not decline"
+            return AnswerCheck(declined, how, got=part, rule=rule, declined=declined)
+        result = match_text(answer.value, part)
+    elif answer.kind == "list" and isinstance(answer.value, tuple):
+        result = match_list(answer.value, answer.ordered, part)
+    elif answer.kind == "template":
+        result = match_template(answer, part)
+    else:
+        return AnswerCheck(False, f"cannot compare an answer of kind {answer.kind}")
+    if not result.correct and declined:
+        return replace(result, reason="declined to answer", rule=rule, declined=True)
+    return replace(result, rule=rule)
+
+
+def stated_figures(text: str, question: str | None = None, answer: ExpectedAnswer | None = None) -> list[ParsedNumber]:
+    """The numbers a reply states as facts, in its cleaned answer part: all but years, step and list numbers
+    and numbers the question gives, plus the figure the matcher reads for ``answer`` (a lone year-like
+    amount such as ``2050``, or the year of a year answer)."""
+    part = answer_part(clean_reply(text))[0]
+    given = given_numbers(question)
+    out = [
+        n for n in parse_numbers(part) if not is_year(n) and not is_label(part, n.start) and abs(n.value) not in given
+    ]
+    if answer is None:
+        return out
+    figure = read_answer(answer, text, question).figure
+    new = figure is not None and all(n.start != figure.start for n in out)
+    if figure is not None and new and (is_year_answer(answer) or abs(figure.value) not in given):
+        out = sorted([*out, figure], key=lambda n: n.start)
+    return out
 
 
 def extract_final_answer(text: str) -> str:
@@ -283,7 +261,7 @@ def expected_text(task: TaskSpec, *, detail: bool = False) -> str:
         return ", ".join(a.value) + order
     if a.kind == "template":
         if not detail:
-            return ", ".join(f"{b.name}={b.value:g}" for b in a.blanks)
+            return ", ".join(f"{b.name}={b.value:.12g}" for b in a.blanks)
         blanks = "; ".join(f"{b.name} = {_amount_text(b.value, b.unit)}" for b in a.blanks)
         return f"{a.template}\n(blanks: {blanks})" if blanks else str(a.template)
     if isinstance(a.value, float):
@@ -294,5 +272,5 @@ def expected_text(task: TaskSpec, *, detail: bool = False) -> str:
 def _amount_text(value: float, unit: str | None) -> str:
     """``12.5%``, ``3.2x``, ``1350 USD millions``, ``7``."""
     if unit in ("%", "x"):
-        return f"{value:g}{unit}"
-    return f"{value:g} {unit}" if unit else f"{value:g}"
+        return f"{value:.12g}{unit}"
+    return f"{value:.12g} {unit}" if unit else f"{value:.12g}"

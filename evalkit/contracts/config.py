@@ -10,6 +10,7 @@ models:
     temperature: 0.0
     max_tokens: 2048
     tool_protocol: text              # native (default) or text
+    tool_choice: auto                # with native tools: auto (default), required, none, or omit (send none)
     concurrency: 4
     extra: {top_p: 0.9}
 ```
@@ -27,7 +28,15 @@ from evalkit.errors import ConfigError
 
 CONFIG_FILE = "evalkit.yaml"
 DEFAULT_STORE = Path("runs") / "evalkit.duckdb"
-SCRIPTED_AGENTS = ("scripted/disciplined", "scripted/reckless", "scripted/noisy")
+SCRIPTED_AGENTS = tuple(
+    f"scripted/{name}"
+    for name in (
+        "disciplined", "reckless", "noisy",
+        # the fault-injection personas (evalkit.models.personas)
+        "skips-discovery", "wrong-column", "recovers", "gives-up", "repeats", "wrong-scale", "no-marker",
+        "declines-missing", "hostile", "big-model", "small-disciplined",
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,7 @@ def load_config(path: Path | None = None) -> ProjectConfig:
             extra=dict(m.get("extra") or {}),
             tool_protocol=m.get("tool_protocol", "native"),
             concurrency=m.get("concurrency"),
+            tool_choice=m.get("tool_choice", "auto"),
         )
         for alias, m in (data.get("models") or {}).items()
     }

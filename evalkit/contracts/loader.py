@@ -140,6 +140,7 @@ def _task(t: dict[str, Any], line: int) -> TaskSpec:
         unit=a.get("unit"),
         tolerance=_tolerance(a.get("tolerance")),
         ordered=a.get("ordered", True),
+        exact=a.get("exact", False),
         template=a.get("template"),
         blanks=tuple(
             Blank(name, float(b["value"]), b.get("unit"), _tolerance(b.get("tolerance")))

@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+ToolChoice = Literal["auto", "required", "none", "omit"]
+"""The ``tool_choice`` sent with natively offered tools; ``omit`` sends none (some servers, llama-cpp-python's
+among them, then leave the tools out of the prompt)."""
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -23,3 +27,4 @@ class ModelConfig:
     extra: dict[str, Any] = field(default_factory=dict)
     tool_protocol: Literal["native", "text"] = "native"
     concurrency: int | None = None
+    tool_choice: ToolChoice = "auto"

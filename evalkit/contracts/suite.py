@@ -49,7 +49,9 @@ class ExpectedAnswer:
 
     ``kind`` is ``number`` (``value`` a float, ``unit`` such as ``USD millions``, ``%``, ``x``, ``count``),
     ``text`` (``value`` a string), ``list`` (``value`` a list of strings, ``ordered`` or not) or
-    ``template`` (a text with ``{name}`` blanks; each numeric blank is in ``blanks``).
+    ``template`` (a text with ``{name}`` blanks; each numeric blank is in ``blanks``). ``exact`` marks a
+    number answer that is an identifier (a quarter, a code), matched exactly whatever the tolerance; a year
+    answer (a whole 1990-2100 value with no unit) always is.
     """
 
     kind: AnswerKind
@@ -59,6 +61,7 @@ class ExpectedAnswer:
     ordered: bool = True
     template: str | None = None
     blanks: tuple[Blank, ...] = ()
+    exact: bool = False
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,7 @@ class ResponseCache:
             cost_usd=d["cost_usd"],
             cached=True,
             raw_message=d.get("raw_message"),
+            finish_reason=d.get("finish_reason"),
         )
 
     def put(self, key: str, reply: ModelReply) -> None:

@@ -157,11 +157,34 @@ class ModelGateway:
             kw.update(c.extra)
         return kw
 
-    def request_params(self) -> dict[str, Any]:
-        """The request parameters that decide the reply (for cache keys): never the API key."""
-        return {k: v for k, v in self._static_kwargs.items() if k not in ("api_key", "timeout")} | (
-            {"extra": self.config.extra} if self.config.model.startswith(SCRIPTED_PREFIX) else {}
+    def request_params(self, tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The request parameters that decide the reply (for cache keys): never the API key. With ``tools``,
+        also the ``tool_choice`` sent with them (the tools themselves are part of the key)."""
+        choice = self.tool_choice(tools or [])
+        return (
+            {k: v for k, v in self._static_kwargs.items() if k not in ("api_key", "timeout")}
+            | ({"tool_choice": choice} if choice is not None else {})
+            | ({"extra": self.config.extra} if self.config.model.startswith(SCRIPTED_PREFIX) else {})
         )
+
+    def tool_choice(self, tools: list[dict[str, Any]]) -> str | None:
+        """The ``tool_choice`` a request with ``tools`` sends: the configured one (``auto`` by default) when
+        the tools go natively, none for the text protocol, without tools, or when configured ``omit``.
+        Some servers (llama-cpp-python's) leave the tools out of the prompt when no ``tool_choice`` comes.
+        A ``tool_choice`` given in the model's ``extra`` parameters wins over the setting."""
+        choice = self._static_kwargs.get("tool_choice", self.config.tool_choice)
+        if self.config.tool_protocol != "native" or not tools or choice == "omit":
+            return None
+        return choice
+
+    def offered(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        """What a request with ``tools`` offers the model, for the trace: the tool names (sent natively or
+        described in the system prompt), the ``tool_choice`` sent (None when none is) and the protocol."""
+        return {
+            "offered_tools": [str(t.get("function", {}).get("name")) for t in tools],
+            "tool_choice": self.tool_choice(tools),
+            "tool_protocol": self.config.tool_protocol,
+        }
 
     def reply_inputs(self, context: dict[str, Any]) -> dict[str, Any]:
         """What decides a reply besides the request (for cache keys): for the scripted agents, the task, the
@@ -193,6 +216,9 @@ class ModelGateway:
         native = self.config.tool_protocol == "native"
         if native and tools:
             kw["tools"] = tools
+            choice = self.tool_choice(tools)
+            if choice is not None:
+                kw["tool_choice"] = choice
         if seed is not None:
             kw["seed"] = seed
         if self.config.model.startswith(SCRIPTED_PREFIX):
@@ -269,7 +295,9 @@ class ModelGateway:
             prompt_tokens=int(getattr(u, "prompt_tokens", 0) or 0),
             completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
         )
-        raw = {"role": "assistant", "content": message.content}
+        # Replayed as the next turn's history: content "" rather than null, which some servers' chat templates
+        # (llama-cpp-python's) fail on with HTTP 500.
+        raw = {"role": "assistant", "content": message.content or ""}
         if native and calls:
             raw["tool_calls"] = [
                 {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _raw_args(c)}} for c in calls
@@ -281,7 +309,13 @@ class ModelGateway:
             latency_s=latency,
             cost_usd=call_cost(self.config.model, usage),
             raw_message=raw,
+            finish_reason=_finish_reason(response),
         )
+
+
+def _finish_reason(response: Any) -> str | None:
+    reason = getattr(response.choices[0], "finish_reason", None)
+    return str(reason) if reason else None
 
 
 def _raw_args(call: ToolCall) -> str:

@@ -1,5 +1,6 @@
 """The scripted offline agents as a litellm custom provider (``scripted/disciplined``, ``scripted/reckless``,
-``scripted/noisy``), so they go through the same gateway path as any model.
+``scripted/noisy`` and the fault-injection personas such as ``scripted/hostile``: ``scripts.POLICIES``), so they
+go through the same gateway path as any model.
 
 The runner registers the suite's tasks here and passes the task id, epoch and seed in litellm's
 ``metadata``; the reply is a pure function of those and the conversation (see ``evalkit.models.scripts``).
@@ -92,7 +93,7 @@ class ScriptedProvider(CustomLLM):
             out_text = message.content
         prompt = sum(_tokens(str(m.get("content") or "")) for m in messages)
         completion = _tokens(out_text)
-        model_response.usage = Usage(  # type: ignore[attr-defined]
+        model_response.usage = Usage(
             prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
         )
         model_response.model = model

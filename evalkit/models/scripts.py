@@ -17,25 +17,36 @@ between calls and the same conversation always gives the same reply.
   rest from a draw of its own. So two runs with different seeds agree on many tasks (paired statistics
   have something to pair), and ``noisy@0.6`` fails every task ``noisy@0.7`` fails on the shared draws:
   a checkpoint that got worse, not a different model.
+
+The fault-injection personas (``PERSONAS``: ``skips-discovery``, ``hostile``, ``big-model``, ...), each with one
+known fault and the labels of what it did, live in ``evalkit.models.personas``; ``next_action`` runs them too.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import re
-from collections.abc import Generator
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evalkit.contracts.answers import parse_amount
+from evalkit.contracts.config import SCRIPTED_AGENTS
 from evalkit.contracts.suite import SuiteSpec, TaskSpec
 
-POLICIES = ("disciplined", "reckless", "noisy")
+PERSONAS = tuple(a.removeprefix("scripted/") for a in SCRIPTED_AGENTS[3:])
+"""The fault-injection personas (``evalkit.models.personas``), after the three agents above."""
+POLICIES = ("disciplined", "reckless", "noisy", *PERSONAS)
 _TASKS: dict[str, dict[str, TaskSpec]] = {}
-_POLICY_FILES = ("scripts.py", "scripted.py", "textproto.py")
+_POLICY_FILES = (
+    "scripts.py", "scripted.py", "textproto.py", "personas.py", "persona_kit.py", "persona_replies.py",
+    "persona_scripts.py", "persona_answers.py", "schema_solver.py",
+)  # fmt: skip
 """The modules whose code decides a scripted reply: the policies, their provider, the text tool protocol."""
+logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -50,9 +61,29 @@ def policy_code_hash() -> str:
     return h.hexdigest()[:16]
 
 
-def register_suite(suite: SuiteSpec) -> None:
-    """Make a suite's tasks known to the scripted agents (keyed by the suite's content hash)."""
+def register_suite(suite: SuiteSpec, models: Sequence[str] = ()) -> list[str]:
+    """Make a suite's tasks known to the scripted agents (keyed by the suite's content hash). For each of
+    ``models`` (litellm model strings) that follows reference solutions, warn up front when some tasks have
+    none, and say what it does there; the warnings are also returned."""
     _TASKS[suite.content_hash] = {t.id: t for t in suite.tasks}
+    bare = [t.id for t in suite.tasks if not t.reference.steps]
+    warnings = []
+    for model in dict.fromkeys(models):
+        policy = model.removeprefix("scripted/") if model.startswith("scripted/") else None
+        if not bare or policy is None or policy not in POLICIES or policy in ("reckless", "big-model"):
+            continue
+        what = (
+            "it looks at the tables and declines them"
+            if policy in ("disciplined", "noisy")
+            else "it solves single-figure lookups from the schema and declines the rest"
+        )
+        warnings.append(
+            f"{model} needs reference solutions: {len(bare)} of {len(suite.tasks)} task(s) of suite {suite.name} "
+            f"have no reference SQL ({', '.join(bare[:3])}{', ...' if len(bare) > 3 else ''}); {what}"
+        )
+    for line in warnings:
+        logger.warning(line)
+    return warnings
 
 
 def lookup_task(suite_hash: str, task_id: str) -> TaskSpec:
@@ -100,9 +131,14 @@ def next_action(
     policy: str, task: TaskSpec, results: list[str], *, seed: int, epoch: int, params: dict[str, Any]
 ) -> Action:
     """The action to take after the given tool results (in order of the calls made so far)."""
-    if policy == "noisy":
-        policy = noisy_policy(task.id, seed, epoch, float(params.get("p_disciplined", 0.7)))
-    script = disciplined(task, seed, epoch) if policy == "disciplined" else reckless(task, seed, epoch)
+    if policy in PERSONAS:
+        from evalkit.models.personas import persona_script
+
+        script = persona_script(policy, task, seed, epoch)
+    else:
+        if policy == "noisy":
+            policy = noisy_policy(task.id, seed, epoch, float(params.get("p_disciplined", 0.7)))
+        script = disciplined(task, seed, epoch) if policy == "disciplined" else reckless(task, seed, epoch)
     action = next(script)
     for result in results:
         if isinstance(action, FinalAction):

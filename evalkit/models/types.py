@@ -19,6 +19,9 @@ class ModelReply:
     cost_usd: float | None
     cached: bool = False
     raw_message: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    """Why the provider ended the reply (``stop``, ``tool_calls``, ``length`` when ``max_tokens`` cut it, ...);
+    ``None`` when it did not say."""
 
 
 class ModelCallError(Exception):

@@ -95,12 +95,20 @@ def collect(store: TraceStore, run_ids: Sequence[str], *, rubrics: Sequence[str 
             for r in rows:
                 r.task = tasks.get(r.sample.task_id)
         checks = {key: c.check for key, c in criteria.items()}
+        queries = _query_counts(store, run_id)
         for r in rows:
             if r.sample.status == "ok":
                 failed = failed_checks({k: v for k, (v, _) in r.verdicts.items()}, checks)
                 r.mode = failure_mode(
                     SampleFacts(
-                        r.sample.stop_reason, r.sample.correct, r.sample.final_answer, failed, r.error_types, r.task
+                        r.sample.stop_reason,
+                        r.sample.correct,
+                        r.sample.final_answer,
+                        failed,
+                        r.error_types,
+                        r.task,
+                        tool_calls=r.sample.tool_calls,
+                        queries=queries.get(r.sample.sample_id, 0),
                     )
                 )
         runs.append(RunData(run, rows, suite))
@@ -118,6 +126,9 @@ def collect(store: TraceStore, run_ids: Sequence[str], *, rubrics: Sequence[str 
             )
         )
     notes.extend(f"run {r.run.run_id} has no samples" for r in runs if not r.rows)
+    from evalkit.scoring.validation import persona_design  # what a fault-injection persona was designed to do
+
+    notes.extend(f"{m.name}: a persona that {d}" for r in runs for m in r.run.models if (d := persona_design(m.name)))
     if not criteria:
         notes.append(
             "no rubric scores: the diagnosis uses tool errors only; score the runs with "
@@ -141,6 +152,9 @@ def suite_of(run: RunRecord, notes: list[str]) -> SuiteSpec | None:
     from evalkit.contracts.loader import load_suite
     from evalkit.errors import EvalkitError
 
+    if run.options.get("source") == "external" and not run.suite_path:
+        notes.append(f"run {run.run_id} holds imported traces scored without a suite: tasks have no kind or difficulty")
+        return None
     for ref in (run.suite_path, run.suite):
         if not ref or (ref == run.suite_path and not Path(ref).exists()):
             continue
@@ -162,6 +176,16 @@ def _error_types(store: TraceStore, run_id: str) -> dict[str, tuple[str, ...]]:
         [run_id],
     )
     return {r[0]: tuple(r[1]) for r in rows}
+
+
+def _query_counts(store: TraceStore, run_id: str) -> dict[str, int]:
+    """``sql_query`` calls per sample (samples without one are left out)."""
+    rows = store.query(
+        "SELECT sample_id, count(*) FROM events WHERE run_id = ? AND kind = 'tool' AND tool = 'sql_query' "
+        "GROUP BY sample_id",
+        [run_id],
+    )
+    return {r[0]: int(r[1]) for r in rows}
 
 
 def _attach_scores(

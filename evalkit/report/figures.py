@@ -3,7 +3,9 @@
 ``report_of`` turns a ``Collected`` (``evalkit.report.build``) into a ``Report``: accuracy and its interval,
 pass@k and pass^k, the rubric score, each criterion's pass rate overall and per task kind, difficulty and tag,
 usage, failure modes, how each behaviour relates to correctness and what to train next, and the task table.
-Infrastructure errors and cancelled samples are counted but never enter accuracy.
+Infrastructure errors and cancelled samples are counted but never enter accuracy, nor do samples whose
+correctness was not scored (imported traces without an expected answer): they are counted as ``not_scored``.
+Tokens and latency a sample did not record (its ``metadata["unknown"]``) are counted as unknown, never as 0.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from evalkit.report.build import OUTCOME_CHECKS, Collected, SampleRow
 from evalkit.report.diagnose import MODE_CHECKS
 from evalkit.report.model import (
+    COMPETENT_ACCURACY,
     FAILURE_MODES,
     REPORT_SCHEMA_VERSION,
     BehaviourEffect,
@@ -27,7 +30,7 @@ from evalkit.report.model import (
     Usage,
 )
 from evalkit.stats.proportions import Rate, average_pass_at_k, percentile, wilson
-from evalkit.trace.types import RunRecord
+from evalkit.trace.types import RunRecord, Sample
 
 
 def report_of(c: Collected, *, generated_at: str | None = None) -> Report:
@@ -90,8 +93,13 @@ def _criterion_stats(rows: Sequence[SampleRow], criteria: Mapping[str, Criterion
 
 
 def _accuracy(rows: Iterable[SampleRow]) -> Rate:
-    done = [r for r in rows if r.sample.status == "ok"]
+    done = [r for r in rows if r.sample.status == "ok" and r.sample.correct is not None]
     return wilson(sum(1 for r in done if r.sample.correct), len(done))
+
+
+def _unknown(r: SampleRow, what: str) -> bool:
+    """Whether the sample did not record ``what`` (``tokens``, ``latency``), as imported traces do not."""
+    return what in (r.sample.metadata.get("unknown") or ())
 
 
 def sample_score(r: SampleRow, criteria: Mapping[str, CriterionInfo]) -> float | None:
@@ -117,7 +125,7 @@ def _group(
     done = [r for r in rows if r.sample.status == "ok"]
     accuracy = _accuracy(done)
     per_task: dict[str, tuple[int, int]] = {}
-    for r in done:
+    for r in (r for r in done if r.sample.correct is not None):
         n, c = per_task.get(r.sample.task_id, (0, 0))
         per_task[r.sample.task_id] = (n + 1, c + int(bool(r.sample.correct)))
     epochs = max((n for n, _ in per_task.values()), default=1)
@@ -167,7 +175,16 @@ def _group(
         train_next=tuple(
             sorted((b for b in behaviours if b.cost > 0), key=lambda b: (-b.cost, -b.explains, b.criterion))
         ),
+        not_scored=sum(1 for r in done if r.sample.correct is None),
+        first_error=_first_error(rows),
     )
+
+
+def _first_error(rows: Sequence[SampleRow]) -> str | None:
+    """The message of the group's first infrastructure error (by start time), on one line."""
+    failed = sorted((r.sample for r in rows if r.sample.status == "infra_error"), key=lambda s: s.started_at)
+    message = next((s.error for s in failed if s.error), None)
+    return " ".join(message.split()) if message else None
 
 
 def _slices(done: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]) -> tuple[Slice, ...]:
@@ -189,23 +206,32 @@ def _slices(done: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]) ->
 
 
 def _usage(rows: Sequence[SampleRow], correct: int) -> Usage:
-    samples = [r.sample for r in rows if r.sample.status != "cancelled"]
-    prompt = sum(s.prompt_tokens for s in samples)
-    completion = sum(s.completion_tokens for s in samples)
-    latencies = [s.latency_s for s in samples]
-    known = [s.cost_usd for s in samples if s.cost_usd is not None]
+    kept = [r for r in rows if r.sample.status != "cancelled"]
+    samples = [r.sample for r in kept]
+    counted = [r.sample for r in kept if not _unknown(r, "tokens")]
+    prompt = sum(s.prompt_tokens for s in counted)
+    completion = sum(s.completion_tokens for s in counted)
+    latencies = [r.sample.latency_s for r in kept if not _unknown(r, "latency")]
+    known = [s.cost_usd for s in samples if s.cost_usd is not None and not _no_reply(s)]
     cost = sum(known) if known else None
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
-        tokens_per_sample=(prompt + completion) / len(samples) if samples else None,
+        tokens_per_sample=(prompt + completion) / len(counted) if counted else None,
         latency_p50_s=percentile(latencies, 50),
         latency_p95_s=percentile(latencies, 95),
         cost_usd=cost,
         cost_unknown=len(samples) - len(known),
         cost_per_sample_usd=cost / len(known) if cost is not None else None,
         cost_per_correct_usd=cost / correct if cost is not None and correct else None,
+        tokens_unknown=len(samples) - len(counted),
+        latency_unknown=len(samples) - len(latencies),
     )
+
+
+def _no_reply(s: Sample) -> bool:
+    """An infrastructure error before any reply (no token came back): its call's price is unknown, not 0."""
+    return s.status == "infra_error" and s.prompt_tokens == 0 and s.completion_tokens == 0
 
 
 def _passed_accuracy(rows: Sequence[SampleRow], criteria: Mapping[str, CriterionInfo]) -> dict[str, Rate]:
@@ -253,6 +279,7 @@ def _task_rows(run_id: str, label: str, rows: Sequence[SampleRow]) -> list[TaskR
         done = [r for r in group if r.sample.status == "ok"]
         task = group[0].task
         costs = [r.sample.cost_usd for r in group if r.sample.cost_usd is not None]
+        counted = [r.sample for r in group if not _unknown(r, "tokens")]
         failed = sorted({k for r in done for k, (v, _) in r.verdicts.items() if v == "fail"})
         out.append(
             TaskRow(
@@ -267,24 +294,46 @@ def _task_rows(run_id: str, label: str, rows: Sequence[SampleRow]) -> list[TaskR
                 infra_errors=sum(1 for r in group if r.sample.status == "infra_error"),
                 failed_criteria=tuple(failed),
                 failure_mode=next((r.mode for r in done if r.mode is not None), None),
-                tokens=sum(r.sample.prompt_tokens + r.sample.completion_tokens for r in group),
+                tokens=sum(s.prompt_tokens + s.completion_tokens for s in counted) if counted else None,
                 cost_usd=sum(costs) if costs else None,
                 sample_ids=tuple(r.sample.sample_id for r in group),
+                not_scored=sum(1 for r in done if r.sample.correct is None),
             )
         )
     return out
 
 
 def _failed_by_all(rows: Sequence[TaskRow]) -> tuple[str, ...]:
+    """Suspect tasks: every group failed every scored epoch, and at least one group is otherwise competent
+    (``COMPETENT_ACCURACY`` of its scored epochs of the other tasks right). When every model is weak,
+    failing a task says nothing about the task."""
     groups = {(r.run_id, r.label) for r in rows}
     if len(groups) == 0:
         return ()
     finished: dict[str, int] = Counter()
     correct: dict[str, int] = Counter()
     seen_by: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    totals: dict[tuple[str, str], tuple[int, int]] = defaultdict(lambda: (0, 0))  # group -> (scored, right)
+    per_task: dict[tuple[tuple[str, str], str], tuple[int, int]] = defaultdict(lambda: (0, 0))
     for r in rows:
-        finished[r.task_id] += r.finished
+        finished[r.task_id] += r.scored
         correct[r.task_id] += r.correct
-        if r.finished:
-            seen_by[r.task_id].add((r.run_id, r.label))
-    return tuple(t for t in sorted(finished) if finished[t] and not correct[t] and seen_by[t] == groups)
+        g = (r.run_id, r.label)
+        totals[g] = (totals[g][0] + r.scored, totals[g][1] + r.correct)
+        per_task[(g, r.task_id)] = (per_task[(g, r.task_id)][0] + r.scored, per_task[(g, r.task_id)][1] + r.correct)
+        if r.scored:
+            seen_by[r.task_id].add(g)
+
+    def competent_elsewhere(task_id: str) -> bool:
+        for g, (scored, right) in totals.items():
+            own_scored, own_right = per_task[(g, task_id)]
+            others = scored - own_scored
+            if others and right - own_right >= COMPETENT_ACCURACY * others:
+                return True
+        return False
+
+    return tuple(
+        t
+        for t in sorted(finished)
+        if finished[t] and not correct[t] and seen_by[t] == groups and competent_elsewhere(t)
+    )

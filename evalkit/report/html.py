@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from evalkit.report.model import FAILURE_MODES, ModelReport, Report, TaskRow, Trace
+from evalkit.report.text_format import infra_error_lines, task_correct_text, unscored
 
 if TYPE_CHECKING:
     import jinja2
@@ -68,6 +69,8 @@ def render_html(report: Report, traces: Sequence[Trace], omitted: int = 0) -> st
             modes=labels,
             pts=_pts,
             pct=_pct,
+            accuracy=_accuracy,
+            infra_errors=infra_error_lines(report),
         )
     )
 
@@ -97,6 +100,22 @@ def _secs(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f} s"
 
 
+def _accuracy(g: ModelReport) -> str:
+    """The accuracy with its interval; "not scored" when no sample had an expected answer to judge it by."""
+    if unscored(g):
+        return f"not scored ({g.not_scored} sample{'s' if g.not_scored != 1 else ''} without an expected answer)"
+    return g.accuracy.fmt() + (f"; {g.not_scored} not scored" if g.not_scored else "")
+
+
+def _latency(g: ModelReport) -> str:
+    u = g.usage
+    if u.latency_p50_s is None and u.latency_unknown:
+        return "unknown"
+    return f"{_secs(u.latency_p50_s)} / {_secs(u.latency_p95_s)}" + (
+        f" ({u.latency_unknown} samples unknown)" if u.latency_unknown else ""
+    )
+
+
 def _summary(report: Report) -> list[tuple[str, list[str]]]:
     """Rows (figure, one cell per group) of the summary table."""
 
@@ -120,13 +139,13 @@ def _summary(report: Report) -> list[tuple[str, list[str]]]:
         ("samples", lambda g: str(g.samples)),
         ("finished", lambda g: str(g.finished)),
         ("infra errors (left out of accuracy)", infra),
-        ("accuracy (95% interval)", lambda g: g.accuracy.fmt()),
+        ("accuracy (95% interval)", _accuracy),
         ("pass@k", lambda g: pass_k(g.pass_at_k, "@")),
         ("pass^k", lambda g: pass_k(g.pass_hat_k, "^")),
         ("rubric score", lambda g: _pct(g.rubric_score)),
         ("stop reasons", lambda g: ", ".join(f"{k} {v}" for k, v in g.stop_reasons.items()) or "—"),
         ("tokens", lambda g: _tokens(g)),
-        ("latency p50 / p95", lambda g: f"{_secs(g.usage.latency_p50_s)} / {_secs(g.usage.latency_p95_s)}"),
+        ("latency p50 / p95", _latency),
         ("cost", lambda g: _usd(g.usage.cost_usd) + unknown(g)),
         ("cost per correct answer", per_correct),
     ]
@@ -139,8 +158,11 @@ def _summary(report: Report) -> list[tuple[str, list[str]]]:
 
 def _tokens(g: ModelReport) -> str:
     u = g.usage
+    if u.tokens_per_sample is None and u.tokens_unknown:
+        return "unknown"
     per = f" ({u.tokens_per_sample:,.0f} per sample)" if u.tokens_per_sample is not None else ""
-    return f"{u.prompt_tokens:,} prompt + {u.completion_tokens:,} completion{per}"
+    unknown = f"; {u.tokens_unknown} samples unknown" if u.tokens_unknown else ""
+    return f"{u.prompt_tokens:,} prompt + {u.completion_tokens:,} completion{per}{unknown}"
 
 
 def _criteria(report: Report) -> list[dict[str, Any]]:
@@ -192,13 +214,17 @@ def _task(
         if i is not None:
             t = traces[i]
             mark = "✓" if t.correct else "✗" if t.correct is False else "–"
-            links.append({"href": f"#trace-{i}", "text": f"e{t.epoch} {mark}", "ok": bool(t.correct)})
+            state = "ok" if t.correct else "bad" if t.correct is False else "na"
+            links.append({"href": f"#trace-{i}", "text": f"e{t.epoch} {mark}", "ok": bool(t.correct), "state": state})
     first = next((x["href"] for x in links if not x["ok"]), links[0]["href"] if links else None)
     return {
         "row": row,
         "tags": ", ".join(row.tags),
-        "ratio": row.correct / row.finished if row.finished else -1,
-        "failing": row.correct < row.finished,
+        "ratio": row.correct / row.scored if row.scored else -1,
+        "failing": row.correct < row.scored,
+        "correct": task_correct_text(row),
+        "scored": bool(row.scored),
+        "tokens": "unknown" if row.tokens is None else f"{row.tokens:,}",
         "mode": labels.get(row.failure_mode, "") if row.failure_mode else "",
         "cost": "" if row.cost_usd is None else _usd(row.cost_usd),
         "links": links,

@@ -5,7 +5,8 @@ One ``<testsuite>`` per group (a model in a run), named ``<suite>/<label>``, and
 - a task *fails* when any finished epoch was wrong; the failure's message gives the failure mode and the
   failed criteria, its body the epochs answered right and the sample ids to look at (``evalkit show``);
 - a task with only infrastructure errors (no finished epoch) is an *error*: the model was never judged;
-- a task not run at all is *skipped*.
+- a task not run at all is *skipped*, and so is one whose correctness was not scored (imported traces without
+  an expected answer): it is neither passed nor failed.
 
 No time is given: the report has no per-task latency, and a made-up 0 would read as a measurement.
 """
@@ -27,11 +28,13 @@ def _x(text: object) -> str:
 
 
 def _outcome(row: TaskRow) -> str:
-    """``failure``, ``error``, ``skipped`` or ``passed``."""
-    if row.correct < row.finished:
+    """``failure``, ``error``, ``skipped``, ``not_scored`` or ``passed``."""
+    if row.correct < row.scored:
         return "failure"
     if row.finished == 0:
         return "error" if row.infra_errors > 0 else "skipped"
+    if row.scored == 0:
+        return "not_scored"
     return "passed"
 
 
@@ -49,7 +52,9 @@ def _failure(report: Report, row: TaskRow) -> ET.Element:
         message=_x(f"{label}; failed: {', '.join(row.failed_criteria) or 'no criterion'}"),
         type=_x(row.failure_mode or "wrong_answer"),
     )
-    lines = [f"correct in {row.correct} of {row.finished} finished epochs"]
+    lines = [f"correct in {row.correct} of {row.scored} finished epochs"]
+    if row.not_scored:
+        lines.append(f"correctness not scored in {row.not_scored} epochs (no expected answer)")
     if row.infra_errors:
         lines.append(f"infrastructure errors in {row.infra_errors} epochs (not counted)")
     lines.append(f"failure mode of the first wrong epoch: {label}")
@@ -79,6 +84,8 @@ def _testcase(report: Report, group: ModelReport, row: TaskRow) -> tuple[ET.Elem
         case.append(_error(row))
     elif outcome == "skipped":
         ET.SubElement(case, "skipped", message="not run")
+    elif outcome == "not_scored":
+        ET.SubElement(case, "skipped", message="correctness not scored: no expected answer")
     return case, outcome
 
 
@@ -89,7 +96,7 @@ def _testsuite(report: Report, group: ModelReport) -> tuple[ET.Element, dict[str
     for name, value in (
         ("run_id", group.run_id),
         ("model", group.model),
-        ("accuracy", group.accuracy.fmt()),
+        ("accuracy", "not scored" if group.accuracy.n == 0 and group.not_scored else group.accuracy.fmt()),
         ("samples", group.samples),
         ("infra_errors", group.infra_errors),
     ):
@@ -99,7 +106,7 @@ def _testsuite(report: Report, group: ModelReport) -> tuple[ET.Element, dict[str
         case, outcome = _testcase(report, group, row)
         suite.append(case)
         counts["tests"] += 1
-        key = {"failure": "failures", "error": "errors", "skipped": "skipped"}.get(outcome)
+        key = {"failure": "failures", "error": "errors", "skipped": "skipped", "not_scored": "skipped"}.get(outcome)
         if key:
             counts[key] += 1
     for key, n in counts.items():

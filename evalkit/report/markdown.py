@@ -22,28 +22,41 @@ from evalkit.report.model import (
 from evalkit.report.text_format import (
     CRITICAL_MARK,
     POOLED_NOTE,
+    SUSPECT_RULE,
     TRAIN_NEXT_HEADER,
     TRAIN_NEXT_TOP,
+    accuracy_text,
     code,
+    correct_text,
     cost_per_correct_text,
     cost_per_sample_text,
     cost_text,
-    count,
     criterion_name,
     details,
     failing,
     groups_with_stats,
+    infra_error_lines,
     inline,
     is_critical,
+    latency_text,
     mode_label,
+    none_finished,
+    none_scored,
     pass_k_text,
     pct,
     pct_ci,
-    seconds,
     shared_k,
     stat_of,
     table,
+    task_correct_text,
+    tokens_per_sample_text,
+    tokens_text,
     train_next_line,
+)
+
+NOT_SCORED_NOTE = (
+    "Correctness was not scored for {what}: no expected answer (give `evalkit score --traces` a --suite, "
+    'an "expected" per line, or --correct-from), so no answer is counted right or wrong.'
 )
 
 # --- sections ----------------------------------------------------------------------------------------------
@@ -74,7 +87,7 @@ def _headline(report: Report) -> list[str]:
     header += ["rubric score", "cost / correct"]
     rows = []
     for g in report.groups:
-        row = [g.label, pct_ci(g.accuracy), f"{g.accuracy.k}/{g.accuracy.n}"]
+        row = [g.label, accuracy_text(g), correct_text(g)]
         if any_k:
             row += [pass_k_text(g.pass_at_k, k, k is None), pass_k_text(g.pass_hat_k, k, k is None)]
         row += [pct(g.rubric_score), cost_per_correct_text(g)]
@@ -83,7 +96,14 @@ def _headline(report: Report) -> list[str]:
         "Accuracy is correct over finished samples (infrastructure errors are left out); pass@k: at least one "
         "of k epochs right, pass^k: all k right, averaged over tasks."
     )
-    return ["## Headline", "", *table(header, rows, "lrrrrrr"[: len(header)]), "", note]
+    what = ", ".join(f"{g.not_scored} samples of {g.label}" for g in report.groups if g.not_scored)
+    if what:
+        note += " " + NOT_SCORED_NOTE.format(what=inline(what))
+    lines = ["## Headline", "", *table(header, rows, "lrrrrrr"[: len(header)]), "", note]
+    infra = infra_error_lines(report)
+    if infra:
+        lines += ["", "**Infrastructure errors** (left out of accuracy):", "", *(f"- {inline(line)}" for line in infra)]
+    return lines
 
 
 def _criteria(report: Report) -> list[str]:
@@ -158,6 +178,10 @@ def _failure_modes(report: Report) -> list[str]:
         for fm in g.failure_modes
     ]
     lines = ["### Failure modes of wrong answers", ""]
+    if not rows and none_finished(report):
+        return [*lines, "No sample finished, so none can be diagnosed (see the infrastructure errors above)."]
+    if not rows and none_scored(report):
+        return [*lines, "Correctness was not scored: no answer is counted wrong."]
     if not rows:
         return [*lines, "No wrong answers."]
     return [*lines, *table(["group", "failure mode", "wrong answers", "share", "tasks"], rows, "llrrl")]
@@ -178,6 +202,8 @@ def _behaviours(report: Report) -> list[str]:
         "a proof of cause); criteria that never failed are left out.",
         "",
     ]
+    if not rows and none_scored(report):
+        return [*lines[:2], "Correctness was not scored: no behaviour can be related to it."]
     if not rows:
         return [*lines[:2], "No behaviour criterion failed."]
     header = ["group", "criterion", "accuracy when passed", "accuracy when failed", "gap"]
@@ -214,10 +240,10 @@ def _train_next(report: Report) -> list[str]:
 def _failed_by_all(report: Report) -> list[str]:
     lines = ["### Tasks every model fails", ""]
     if not report.failed_by_all:
-        return [*lines, "None."]
+        return [*lines, f"None ({SUSPECT_RULE})."]
     return [
         *lines,
-        "No group answered these right in any epoch: check the task and its expected answer.",
+        f"No group answered these right in any epoch ({SUSPECT_RULE}): check the task and its expected answer.",
         "",
         *(f"- {code(t)}" for t in report.failed_by_all),
     ]
@@ -240,30 +266,35 @@ def _usage(report: Report) -> list[str]:
     rows = []
     for g in report.groups:
         u = g.usage
-        per = "—" if u.tokens_per_sample is None else f"{u.tokens_per_sample:,.0f}"
         rows.append(
             [
                 g.label,
                 g.samples,
                 g.finished,
                 g.infra_errors,
-                count(u.prompt_tokens),
-                count(u.completion_tokens),
-                per,
-                seconds(u.latency_p50_s),
-                seconds(u.latency_p95_s),
+                tokens_text(u, u.prompt_tokens),
+                tokens_text(u, u.completion_tokens),
+                tokens_per_sample_text(u),
+                latency_text(u, u.latency_p50_s),
+                latency_text(u, u.latency_p95_s),
                 cost_text(u),
                 cost_per_sample_text(u),
             ]
         )
     lines = ["## Usage", "", *table(header, rows, "l" + "r" * (len(header) - 1))]
     if any(g.usage.cost_unknown for g in report.groups):
-        lines += ["", "Costs marked +? leave out samples whose model has no known price."]
+        lines += ["", "Costs marked +? leave out samples whose cost is unknown (no known price, or no reply)."]
+    if any(g.usage.tokens_unknown or g.usage.latency_unknown for g in report.groups):
+        lines += ["", "Tokens and latency are unknown for samples whose trace did not record them (+?: some)."]
     return lines
 
 
 def _failing_tasks(report: Report, max_tasks: int) -> list[str]:
     rows = [r for r in report.tasks if failing(r)]
+    if not rows and none_finished(report):
+        return ["## Failing tasks", "", "No task finished: every sample was an infrastructure error or cancelled."]
+    if not rows and none_scored(report):
+        return ["## Failing tasks", "", "Correctness was not scored: no task is counted failing."]
     if not rows:
         return ["## Failing tasks", "", "Every finished task was answered right in every epoch."]
     shown = rows[: max(max_tasks, 0)]
@@ -275,7 +306,7 @@ def _failing_tasks(report: Report, max_tasks: int) -> list[str]:
                 r.task_id,
                 r.kind or "—",
                 r.difficulty or "—",
-                f"{r.correct}/{r.finished}",
+                task_correct_text(r),
                 mode_label(r.failure_mode),
                 ", ".join(criterion_name(report, c) for c in r.failed_criteria) or "—",
             ]

@@ -20,8 +20,11 @@ REPORT_SCHEMA_VERSION = 1
 
 FAILURE_MODES: dict[str, str] = {
     "ran_out_of_turns": "ran out of turns, time or budget",
+    "never_used_tools": "never used the tools",
     "invented_identifier": "invented a table or column",
     "made_up_after_error": "gave up or made up an answer after an error",
+    "gave_up_without_query": "gave up without querying",
+    "answered_without_query": "answered without querying",
     "no_schema_inspection": "queried without reading the schema",
     "wrong_table": "used the wrong table",
     "wrong_unit_or_scale": "wrong unit or scale",
@@ -31,6 +34,11 @@ FAILURE_MODES: dict[str, str] = {
 }
 """The failure modes a wrong answer is put down to, in the order they are tried (the first that fits is the
 sample's mode: an invented column explains a wrong number better than the arithmetic after it)."""
+
+COMPETENT_ACCURACY = 0.5
+"""A group is *otherwise competent* on a task when it answered at least this share of its scored epochs of the
+other tasks right; a task every group fails is flagged as suspect (``Report.failed_by_all``) only when such a
+group fails it too: when every model is weak, failing a task says nothing about the task."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,9 @@ class Slice:
 
 @dataclass(frozen=True)
 class Usage:
+    """Tokens, latency and cost. Tokens and latency are over the samples that recorded them (imported traces
+    do not): ``tokens_per_sample`` and the latency percentiles are None when none did."""
+
     prompt_tokens: int
     completion_tokens: int
     tokens_per_sample: float | None
@@ -93,9 +104,14 @@ class Usage:
     cost_usd: float | None
     """Total cost of the samples whose cost is known; None when no sample's cost is known."""
     cost_unknown: int
-    """Samples whose model has no known price (their cost is not guessed)."""
+    """Samples whose cost is not known (their model has no known price, or their call failed before any
+    reply): their cost is not guessed."""
     cost_per_sample_usd: float | None
     cost_per_correct_usd: float | None
+    tokens_unknown: int = 0
+    """Samples whose token counts were not recorded (not counted as 0)."""
+    latency_unknown: int = 0
+    """Samples whose latency was not recorded (not counted as 0 s)."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +159,8 @@ class ModelReport:
     infra_errors: int
     cancelled: int
     accuracy: Rate
-    """Correct over finished samples; infrastructure errors and cancelled samples are left out."""
+    """Correct over finished samples whose correctness was scored; infrastructure errors, cancelled samples and
+    samples without an expected answer are left out (``n`` is 0 when none was scored)."""
     pass_at_k: dict[str, float]
     """pass@k for k = 1 .. epochs (keys are k as text, for JSON), averaged over tasks; empty with one epoch."""
     pass_hat_k: dict[str, float]
@@ -153,11 +170,19 @@ class ModelReport:
     criteria: tuple[CriterionStat, ...]
     slices: tuple[Slice, ...]
     stop_reasons: dict[str, int]
+    """How the group's samples ended → how many, most frequent first; ``truncated`` (cut by ``max_tokens``) and
+    ``empty_reply`` count model failures that gave no answer."""
     usage: Usage
     failure_modes: tuple[FailureMode, ...]
     behaviours: tuple[BehaviourEffect, ...]
     train_next: tuple[BehaviourEffect, ...]
     """The behaviours whose failures cost the most accuracy, most costly first (cost > 0 only)."""
+    not_scored: int = 0
+    """Finished samples whose correctness was not scored (imported traces without an expected answer): they
+    are neither right nor wrong."""
+    first_error: str | None = None
+    """The message of the group's first infrastructure error (by start time), None without one: a run whose
+    samples all failed shows why."""
 
 
 @dataclass(frozen=True)
@@ -177,9 +202,17 @@ class TaskRow:
     """Criteria (``rubric.criterion``) that failed in at least one epoch."""
     failure_mode: str | None
     """The failure mode of its first wrong epoch, or None when every finished epoch was right."""
-    tokens: int
+    tokens: int | None
+    """Prompt plus completion tokens of its epochs that recorded them; None when none did."""
     cost_usd: float | None
     sample_ids: tuple[str, ...]
+    not_scored: int = 0
+    """Finished epochs whose correctness was not scored; ``correct`` counts the right ones of the others."""
+
+    @property
+    def scored(self) -> int:
+        """Finished epochs whose correctness was scored."""
+        return self.finished - self.not_scored
 
 
 @dataclass(frozen=True)
@@ -192,7 +225,9 @@ class Report:
     groups: tuple[ModelReport, ...]
     tasks: tuple[TaskRow, ...]
     failed_by_all: tuple[str, ...]
-    """Tasks that no group answered right in any epoch: suspect tasks or suspect gold answers."""
+    """Tasks that no group answered right in any scored epoch although at least one group is otherwise
+    competent (``COMPETENT_ACCURACY``): suspect tasks or suspect gold answers (tasks whose correctness was not
+    scored are never in it)."""
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:

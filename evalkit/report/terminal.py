@@ -18,19 +18,25 @@ from rich.table import Table
 from evalkit.report.model import CriterionStat, ModelReport, Report
 from evalkit.report.text_format import (
     POOLED_NOTE,
+    SUSPECT_RULE,
     TRAIN_NEXT_HEADER,
     TRAIN_NEXT_TOP,
+    accuracy_text,
+    correct_text,
     cost_per_correct_text,
     cost_text,
-    count,
     groups_with_stats,
+    infra_error_lines,
     is_critical,
+    latency_text,
+    none_finished,
+    none_scored,
     pass_k_text,
     pct,
-    pct_ci,
-    seconds,
     shared_k,
     stat_of,
+    tokens_per_sample_text,
+    tokens_text,
     train_next_line,
 )
 
@@ -71,10 +77,10 @@ def _models(report: Report, console: Console) -> None:
     table.add_column("rubric score", justify="right", no_wrap=True)
     for g in report.groups:
         passes = (pass_k_text(g.pass_at_k, k, k is None), pass_k_text(g.pass_hat_k, k, k is None)) if any_k else ()
-        table.add_row(
-            escape(g.label), pct_ci(g.accuracy), f"{g.accuracy.k}/{g.accuracy.n}", *passes, pct(g.rubric_score)
-        )
+        table.add_row(escape(g.label), accuracy_text(g), correct_text(g), *passes, pct(g.rubric_score))
     console.print(table)
+    for line in infra_error_lines(report):
+        console.print(f"[red]![/] {escape(line)}")
 
 
 def _usage(report: Report, console: Console) -> None:
@@ -85,15 +91,14 @@ def _usage(report: Report, console: Console) -> None:
         table.add_column(col, justify="right", no_wrap=True)
     for g in report.groups:
         u = g.usage
-        per = "—" if u.tokens_per_sample is None else f"{u.tokens_per_sample:,.0f}"
         table.add_row(
             escape(g.label),
             f"{g.finished}/{g.samples}",
             str(g.infra_errors),
-            count(u.prompt_tokens + u.completion_tokens),
-            per,
-            seconds(u.latency_p50_s),
-            seconds(u.latency_p95_s),
+            tokens_text(u),
+            tokens_per_sample_text(u),
+            latency_text(u, u.latency_p50_s),
+            latency_text(u, u.latency_p95_s),
             cost_text(u),
             cost_per_correct_text(g),
         )
@@ -129,6 +134,12 @@ def _criteria(report: Report, console: Console) -> None:
 
 def _failure_modes(report: Report, console: Console) -> None:
     rows = [(g, fm) for g in report.groups for fm in g.failure_modes]
+    if not rows and none_finished(report):
+        console.print("failure modes: no sample finished, so none can be diagnosed")
+        return
+    if not rows and none_scored(report):
+        console.print("failure modes: correctness not scored (no expected answers), so no answer is wrong")
+        return
     if not rows:
         console.print("failure modes: no wrong answers")
         return
@@ -171,7 +182,7 @@ def _train_next(report: Report, console: Console) -> None:
 
 def _tail(report: Report, console: Console) -> None:
     failed = ", ".join(report.failed_by_all) if report.failed_by_all else "none"
-    console.print(f"tasks every model fails: {escape(failed)}")
+    console.print(f"tasks every model fails: {escape(failed)} [dim]({escape(SUSPECT_RULE)})[/]")
     for note in report.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
 

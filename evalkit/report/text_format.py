@@ -1,7 +1,8 @@
 """Formatting shared by the report's renderings: rates, costs, pass@k, criterion names, Markdown blocks.
 
 The terminal and Markdown reports (and the compare and gate renderings) print the same figures the same
-way: rates as ``75.0% [40.9, 92.9]`` with their 95% Wilson interval, unknown costs as "unknown" (never $0).
+way: rates as ``75.0% [40.9, 92.9]`` with their 95% Wilson interval, unknown costs, tokens and latencies as
+"unknown" (never $0 or 0 s), and the accuracy of samples without an expected answer as "not scored" (never 0 %).
 The Markdown building blocks escape ``|``, ``<`` and newlines in cells, so a label or a task id cannot break
 a table.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from evalkit.report.model import (
+    COMPETENT_ACCURACY,
     FAILURE_MODES,
     BehaviourEffect,
     CriterionStat,
@@ -27,6 +29,11 @@ CRITICAL_MARK = "⚠"
 
 TRAIN_NEXT_TOP = 5
 """Behaviours listed per group under "what to train next"."""
+
+SUSPECT_RULE = (
+    f"a task is listed when a model right on {COMPETENT_ACCURACY:.0%} or more of the other tasks fails it too"
+)
+"""What makes a task that every model fails suspect (``Report.failed_by_all``), in words."""
 
 
 # --- formatting shared with the terminal rendering -------------------------------------------------------
@@ -90,6 +97,84 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
+NOT_SCORED = "not scored"
+"""The accuracy, and the correct count, of samples whose correctness was not scored (no expected answer)."""
+
+
+def unscored(group: ModelReport) -> bool:
+    """True when the group finished samples but none had its correctness scored (no expected answer)."""
+    return group.accuracy.n == 0 and group.not_scored > 0
+
+
+def none_scored(report: Report) -> bool:
+    """True when the report has groups and no group's correctness was scored."""
+    return bool(report.groups) and all(unscored(g) for g in report.groups)
+
+
+def none_finished(report: Report) -> bool:
+    """True when the report has groups and none finished a sample (every one an infrastructure error or
+    cancelled): nothing was judged, so "no wrong answers" would be a misreading."""
+    return bool(report.groups) and all(g.finished == 0 for g in report.groups)
+
+
+FIRST_ERROR_CHARS = 300
+"""How much of the first infrastructure error's message the text renderings show."""
+
+
+def infra_error_lines(report: Report) -> list[str]:
+    """One line per group with infrastructure errors: how many samples, and the first error's message."""
+    out = []
+    for g in report.groups:
+        if not g.infra_errors:
+            continue
+        line = f"{g.label}: {g.infra_errors} of {g.samples} samples were infrastructure errors, never judged"
+        if g.first_error:
+            message = g.first_error
+            if len(message) > FIRST_ERROR_CHARS:
+                message = message[: FIRST_ERROR_CHARS - 1] + "…"
+            line += f"; the first: {message}"
+        out.append(line)
+    return out
+
+
+def accuracy_text(group: ModelReport) -> str:
+    """The accuracy with its interval, or "not scored" when no finished sample had its correctness scored."""
+    return NOT_SCORED if unscored(group) else pct_ci(group.accuracy)
+
+
+def correct_text(group: ModelReport) -> str:
+    """``"3/4"`` (correct over scored samples), or "not scored"."""
+    return NOT_SCORED if unscored(group) else f"{group.accuracy.k}/{group.accuracy.n}"
+
+
+def task_correct_text(row: TaskRow) -> str:
+    """A task row's correct epochs over its scored ones (``"1/2"``), "not scored" when none was scored."""
+    if row.finished and not row.scored:
+        return NOT_SCORED
+    return f"{row.correct}/{row.scored}" + (f" ({row.not_scored} not scored)" if row.not_scored else "")
+
+
+def tokens_text(usage: Usage, total: int | None = None) -> str:
+    """Total tokens (``total``, else prompt plus completion): "unknown" when no sample recorded them, ``+?``
+    when some did not."""
+    if usage.tokens_unknown and usage.tokens_per_sample is None:
+        return "unknown"
+    value = usage.prompt_tokens + usage.completion_tokens if total is None else total
+    return count(value) + ("+?" if usage.tokens_unknown else "")
+
+
+def tokens_per_sample_text(usage: Usage) -> str:
+    """Mean tokens per sample that recorded them; "unknown" when none did, ``—`` without samples."""
+    if usage.tokens_per_sample is None:
+        return "unknown" if usage.tokens_unknown else "—"
+    return f"{usage.tokens_per_sample:,.0f}"
+
+
+def latency_text(usage: Usage, value: float | None) -> str:
+    """A latency figure: "unknown" when no sample recorded its latency."""
+    return "unknown" if value is None and usage.latency_unknown else seconds(value)
+
+
 def top_k(group: ModelReport) -> str | None:
     """The largest k of the group's pass@k (as text), or None without several epochs."""
     return max(group.pass_at_k, key=int) if group.pass_at_k else None
@@ -130,8 +215,8 @@ def mode_label(mode: str | None) -> str:
 
 
 def failing(row: TaskRow) -> bool:
-    """A task row with at least one wrong finished epoch."""
-    return row.correct < row.finished
+    """A task row with at least one wrong finished epoch (among those whose correctness was scored)."""
+    return row.correct < row.scored
 
 
 def groups_with_stats(report: Report) -> list[tuple[str, str]]:

@@ -61,12 +61,16 @@ class EpisodeModel:
         self._key: RequestKey | None = None
         self._epoch = epoch
 
+    def offered(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        """What the model is offered with ``tools`` (names, ``tool_choice`` sent, protocol), for the trace."""
+        return self.gateway.offered(tools)
+
     async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelReply:
         key = None
         if self.cache is not None:
             if self._key is None:
                 decides = self.gateway.reply_inputs(self.context)
-                self._key = RequestKey(self.gateway.request_params(), tools, self.seed, self._epoch, decides)
+                self._key = RequestKey(self.gateway.request_params(tools), tools, self.seed, self._epoch, decides)
             key = self._key.key(messages)
             hit = self.cache.get(key)
             if hit is not None:

@@ -4,6 +4,12 @@ System prompt and question; call the model with the tool specs; run each tool ca
 (errors as text the model can act on); stop on a final answer, on max turns, on the sample timeout or on
 the budget. A malformed tool call (invalid JSON, unknown tool, arguments that fail the tool's JSON Schema)
 becomes an error result that the model sees and the trace records.
+
+A reply with no tool call is a final answer only when it says something and was not cut: one cut by
+``max_tokens`` stops the sample as ``truncated``, one with no text as ``empty_reply`` (model failures, with
+no answer). Each model event keeps the provider's finish reason, and the sample's metadata what the model
+was offered (``offered_tools``, ``tool_choice``, ``tool_protocol``), so a run whose model never saw a tool
+says so.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ class Environment(Protocol):
 
 
 class Model(Protocol):
+    def offered(self, tools: list[dict[str, Any]]) -> dict[str, Any]: ...
+
     async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> ModelReply: ...
 
 
@@ -78,6 +86,7 @@ class Episode:
         self.final_answer: str | None = None
         self.stop: StopReason = "max_turns"
         self.error: str | None = None
+        self.offered: dict[str, Any] = {}
         self.started = utc_now()
         self._t0 = time.perf_counter()
 
@@ -102,6 +111,7 @@ class Episode:
 
     async def _loop(self, env: Environment, model: Model) -> None:
         tools = env.tool_specs()
+        self.offered = model.offered(tools)
         text_protocol = self.settings.tool_protocol == "text"
         system = self.settings.system_prompt
         if text_protocol:
@@ -120,10 +130,15 @@ class Episode:
             self.turn += 1
             reply = await model.complete(messages, tools)
             self._record_reply(reply)
-            messages.append(reply.raw_message or {"role": "assistant", "content": reply.content})
+            messages.append(_replayed(reply))
             if not reply.tool_calls:
-                self.final_answer = extract_final_answer(reply.content)
-                self.stop = "final_answer"
+                if reply.finish_reason == "length":
+                    self.stop = "truncated"
+                elif not reply.content.strip():
+                    self.stop = "empty_reply"
+                else:
+                    self.final_answer = extract_final_answer(reply.content)
+                    self.stop = "final_answer"
                 return
             texts = []
             for call in reply.tool_calls:
@@ -152,6 +167,7 @@ class Episode:
                 latency_s=round(reply.latency_s, 6),
                 cost_usd=reply.cost_usd,
                 cached=reply.cached,
+                finish_reason=reply.finish_reason,
             )
         )
 
@@ -201,10 +217,11 @@ class Episode:
     def sample(self) -> Sample:
         infra = self.stop in ("infra_error", "timeout")
         correct: bool | None = None
-        check_reason = None
-        if not infra:
-            check = check_answer(self.task.answer, self.final_answer)
-            correct, check_reason = check.correct, check.reason
+        check_reason = answer_rule = None
+        if not infra:  # the whole final reply is read: the matcher finds the marker, or else the conclusion
+            reply = self.events[-1].content if self.stop == "final_answer" and self.events else self.final_answer
+            check = check_answer(self.task.answer, reply or self.final_answer, question=self.task.question)
+            correct, check_reason, answer_rule = check.correct, check.reason, check.rule
         return Sample(
             run_id=self.run_id,
             task_id=self.task.id,
@@ -226,5 +243,19 @@ class Episode:
             started_at=self.started,
             finished_at=utc_now(),
             events=tuple(self.events),
-            metadata={"answer_check": check_reason} if check_reason else {},
+            metadata={
+                **self.offered,
+                **({"answer_check": check_reason} if check_reason else {}),
+                **({"answer_rule": answer_rule} if answer_rule else {}),
+            },
         )
+
+
+def _replayed(reply: ModelReply) -> dict[str, Any]:
+    """The assistant message that carries a reply into the next turn's history. Its content is text, never
+    null: a tool-call turn comes back from OpenAI-style providers with ``content: null``, and some servers'
+    chat templates (llama-cpp-python's) fail on null with HTTP 500 (a cached reply may still hold it)."""
+    message = reply.raw_message or {"role": "assistant", "content": reply.content}
+    if message.get("content") is None:
+        message = {**message, "content": ""}
+    return message

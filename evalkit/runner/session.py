@@ -204,7 +204,7 @@ class RunSession:
         database = build_database(self.suite.database)
         settings = self.suite.settings
         validators = _validators(TOOL_SCHEMAS, settings.tools)
-        scripts.register_suite(self.suite)
+        scripts.register_suite(self.suite, [m.model for m in self.models])
         meter = CostMeter(budget_usd=opts.max_cost)
         cache = ResponseCache(cache_path(self.store_path)) if opts.use_cache else None
         from evalkit.env.prompt import system_prompt

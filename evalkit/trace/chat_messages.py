@@ -22,8 +22,13 @@ Whether a tool result was an error is inferred from its text (``infer_tool_error
 - ``sql_error``: another DuckDB ``<Kind> Error:`` or a ``syntax error``;
 - ``tool_error``: any other error.
 
-The final answer is ``extract_final_answer`` of the last message when it is an assistant message without
-tool calls (stop reason ``final_answer``); otherwise the episode ended without an answer (``max_turns``).
+The stop reason is how the conversation ends in the log (``stop_reason_of``), never a turn limit the log cannot
+show: ``final_answer`` when the last message is an assistant reply without tool calls, ``user_stop`` when the
+user has the last word, ``handoff`` when the agent's last turn calls a hand-off tool (``transfer_to_<agent>``,
+``transfer_back_to_<agent>``, ``handoff...``, as the OpenAI Agents SDK, Swarm and LangGraph name them) and
+``unknown`` otherwise (the log ends on a tool call or a tool result). The final answer is
+``extract_final_answer`` of the reply that ends the conversation (``final_answer``), or of the agent's last
+reply before the user's last word when that reply called no tool (``user_stop``); else there is none.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from typing import Any
 
 from evalkit.contracts.answers import extract_final_answer
 from evalkit.fileio import shown
-from evalkit.trace.types import Event, ToolCall
+from evalkit.trace.types import Event, StopReason, ToolCall
 
 _ERROR_START = re.compile(r"^(?:errors?\b|traceback \(most recent call last\))", re.IGNORECASE)
 _DUCKDB_ERROR = re.compile(r"^[^\n]{0,80}?\b([A-Z][a-z]+(?: [A-Z][a-z]+)?) Error: ")
@@ -51,6 +56,7 @@ _MISSING_COLUMN = (
     re.compile(r"column ['\"`]?([^\s'\"`]+)['\"`]? (?:does not exist|not found)", re.IGNORECASE),
 )
 _ROLES = {"system", "developer", "user", "assistant", "tool"}
+_HANDOFF = re.compile(r"^(?:transfer_(?:back_)?to_|hand_?off)", re.IGNORECASE)
 
 
 def infer_tool_error(content: str) -> tuple[bool, str | None, dict[str, Any] | None]:
@@ -114,9 +120,9 @@ def _tool_call(raw: Any, where: str, problems: list[str]) -> ToolCall | None:
     return ToolCall(raw["id"], fn["name"], None, args)  # kept as the agent sent it: a malformed call
 
 
-def chat_events(messages: list[Any], problems: list[str]) -> tuple[list[Event], str | None, bool]:
-    """The events of an episode's ``messages``, its final answer, and whether it ended with one; what is
-    wrong with a message is appended to ``problems`` as ``messages[i]...: problem``."""
+def chat_events(messages: list[Any], problems: list[str]) -> tuple[list[Event], str | None, StopReason]:
+    """The events of an episode's ``messages``, its final answer and its stop reason; what is wrong with a
+    message is appended to ``problems`` as ``messages[i]...: problem``."""
     events: list[Event] = []
     calls: dict[str, ToolCall] = {}
     turn = 0
@@ -168,10 +174,25 @@ def chat_events(messages: list[Any], problems: list[str]) -> tuple[list[Event], 
                     data=data,
                 )
             )
-    last = messages[-1] if messages else None
     if problems:
-        return events, None, False
-    if isinstance(last, dict) and last.get("role") == "assistant" and not last.get("tool_calls"):
-        answer = extract_final_answer(_text(last.get("content")) or "")
-        return events, answer or None, True
-    return events, None, False
+        return events, None, "unknown"
+    stop, reply = stop_reason_of(messages)
+    answer = extract_final_answer(_text(reply.get("content")) or "") if reply is not None else None
+    return events, answer or None, stop
+
+
+def stop_reason_of(messages: list[Any]) -> tuple[StopReason, dict[str, Any] | None]:
+    """How a conversation ended, as its messages show it, and the assistant reply that is its final answer
+    (None when there is none): see the module docstring."""
+    shown_messages = [m for m in messages if isinstance(m, dict)]
+    last = shown_messages[-1] if shown_messages else {}
+    agent = next((m for m in reversed(shown_messages) if m.get("role") == "assistant"), None)
+    if last.get("role") == "assistant" and not last.get("tool_calls"):
+        return "final_answer", last
+    if last.get("role") == "user":
+        return "user_stop", agent if agent is not None and not agent.get("tool_calls") else None
+    calls = agent.get("tool_calls") if agent is not None else None
+    names = [c.get("function", {}).get("name") for c in calls if isinstance(c, dict)] if calls else []
+    if last.get("role") == "tool" and any(isinstance(n, str) and _HANDOFF.match(n) for n in names):
+        return "handoff", None
+    return "unknown", None

@@ -5,9 +5,15 @@ The file is JSON Lines, one episode per line::
     {"messages": [...], "task_id": "t1", "expected": 1350, "model": "my-agent", "metadata": {...}}
 
 ``messages`` are OpenAI chat messages, read as events by :mod:`evalkit.trace.chat_messages` (which says how
-events are numbered, how a tool error is inferred from a result's text and where the final answer comes
-from). Only ``messages`` is required. Token counts, latency and cost are not in the format: they are 0 and
-the cost unknown (``None``).
+events are numbered, how a tool error is inferred from a result's text, where the final answer comes from
+and how the stop reason is read). Only ``messages`` is required. Token counts, latency and cost are not in the
+format: the cost is unknown (``None``) and the sample's ``metadata["unknown"]`` lists ``tokens`` and
+``latency``, whose fields hold 0 only because a ``Sample`` stores numbers there; readers show them as unknown.
+
+Correctness: an episode with a task (below) is checked against its expected answer; one without is *not
+scored* (``correct`` is ``None``), never wrong. A signal the log recorded can be named as the correctness
+instead (``parse_correct_from``: ``metadata.reward>=1``); it then decides ``correct`` for every episode, and an
+episode without it is not scored.
 
 The task: the suite's task with the episode's ``task_id`` (or, without ``task_id``, the suite task whose
 question is the episode's first user message); else, when ``expected`` is given, a minimal task built from it
@@ -17,24 +23,89 @@ question is the episode's first user message); else, when ``expected`` is given,
 
 from __future__ import annotations
 
+import math
+import operator
+import re
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.contracts.answers import check_answer, expected_text, parse_amount
 from evalkit.contracts.suite import Difficulty, ExpectedAnswer, ReferenceSolution, TaskKind, TaskSpec, Tolerance
-from evalkit.errors import ImportFormatError
+from evalkit.errors import ConfigError, ImportFormatError
 from evalkit.fileio import problems_error, read_jsonl, shown
 from evalkit.trace.chat_messages import chat_events
-from evalkit.trace.types import Event, Sample
+from evalkit.trace.types import Event, Sample, StopReason
 
 if TYPE_CHECKING:
     from evalkit.contracts.suite import SuiteSpec
 
 MAX_PROBLEMS = 50
 DEFAULT_MODEL = "external"
+UNKNOWN_USAGE = ("tokens", "latency")
+"""What ``metadata["unknown"]`` of an imported sample lists: figures the trace format does not hold."""
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+_EXPRESSION = re.compile(r"\s*(metadata(?:\.[\w-]+)+)\s*(>=|<=|==|!=|>|<)\s*([^\s<>=!]+)\s*")
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_SHAPE = "a dotted path under metadata, one of >= > <= < == !=, and a number, true or false (e.g. metadata.reward>=1)"
+
+
+@dataclass(frozen=True)
+class CorrectFrom:
+    """A signal recorded in each episode's ``metadata`` named as its correctness: ``path`` (from the line's
+    object, so it starts with ``metadata``), a comparison ``op`` and the ``value`` it compares with."""
+
+    expression: str
+    path: tuple[str, ...]
+    op: str
+    value: float | bool
+
+    def judge(self, obj: dict[str, Any]) -> tuple[Any, bool | None, str | None]:
+        """(the signal's value, or None when the line lacks it; the correctness, None when not scored; what
+        is wrong with the line's signal, or None)."""
+        node: Any = obj
+        for key in self.path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            return None, None, None
+        want_bool = isinstance(self.value, bool)
+        if want_bool != isinstance(node, bool) or not isinstance(node, bool | int | float):
+            kind = "true or false" if want_bool else "a number"
+            return None, None, f"{'.'.join(self.path)}: must be {kind} for --correct-from, got {shown(node)}"
+        return node, _OPERATORS[self.op](node, self.value), None
+
+
+def parse_correct_from(text: str) -> CorrectFrom:
+    """``metadata.reward>=1`` as a ``CorrectFrom``: a dotted path under ``metadata``, one comparison operator
+    (``>= > <= < == !=``) and a number, ``true`` or ``false`` (booleans compare with ``==``/``!=`` only).
+    Nothing is evaluated as code; anything else is a ``ConfigError`` naming ``--correct-from``."""
+    m = _EXPRESSION.fullmatch(text)
+    if m is None:
+        raise ConfigError(f"--correct-from {text!r}: expected {_SHAPE}")
+    path, op, raw = m.group(1), m.group(2), m.group(3)
+    value: float | bool
+    if raw.lower() in ("true", "false"):
+        if op not in ("==", "!="):
+            raise ConfigError(
+                f"--correct-from {text!r}: true and false compare with == or != only (e.g. metadata.reward>=1)"
+            )
+        value = raw.lower() == "true"
+    elif _NUMBER.fullmatch(raw) and math.isfinite(float(raw)):
+        value = float(raw)
+    else:
+        raise ConfigError(f"--correct-from {text!r}: {raw!r} is not a finite number, true or false; expected {_SHAPE}")
+    return CorrectFrom(text, tuple(path.split(".")), op, value)
 
 
 @dataclass(frozen=True)
@@ -141,10 +212,16 @@ def _line_problems(obj: Any) -> list[str]:
 
 
 def read_external_traces(
-    path: Path, *, run_id: str, suite: SuiteSpec | None = None, model_name: str | None = None
+    path: Path,
+    *,
+    run_id: str,
+    suite: SuiteSpec | None = None,
+    model_name: str | None = None,
+    correct_from: CorrectFrom | None = None,
 ) -> list[ExternalTrace]:
-    """Parse ``path`` into samples of run ``run_id``. ``model_name`` overrides each episode's ``model``.
-    Episodes of the same task and model are numbered as epochs 0, 1, ... in file order."""
+    """Parse ``path`` into samples of run ``run_id``. ``model_name`` overrides each episode's ``model``;
+    ``correct_from`` names the recorded signal that decides each episode's correctness. Episodes of the same
+    task and model are numbered as epochs 0, 1, ... in file order."""
     path = Path(path)
     if not path.is_file():
         raise ImportFormatError(f"{path}: no such file")
@@ -161,7 +238,10 @@ def read_external_traces(
             problems.extend(f"{path}:{lineno}: {p}" for p in found)
             continue
         found = []
-        events, answer, answered = chat_events(obj["messages"], found)
+        events, answer, stop = chat_events(obj["messages"], found)
+        signal = correct_from.judge(obj) if correct_from is not None else None
+        if signal is not None and signal[2] is not None:
+            found.append(signal[2])
         if found:
             problems.extend(f"{path}:{lineno}: {p}" for p in found)
             continue
@@ -176,7 +256,11 @@ def read_external_traces(
             metadata["external"] = obj["metadata"]
         if minimal:
             metadata["expected"] = obj["expected"]  # lets a later re-score rebuild the minimal task
-        sample = _sample(run_id, task_id, model, epoch, events, answer, answered, task, stamp, metadata)
+        if correct_from is not None and signal is not None:
+            metadata["correct_from"] = {"expression": correct_from.expression, "value": signal[0]}
+        sample = _sample(run_id, task_id, model, epoch, events, answer, stop, task, stamp, metadata)
+        if signal is not None:
+            sample = replace(sample, correct=signal[1])
         out.append(ExternalTrace(sample, task, lineno))
     if problems:
         raise problems_error(problems, MAX_PROBLEMS)
@@ -209,22 +293,25 @@ def _sample(
     epoch: int,
     events: list[Event],
     answer: str | None,
-    answered: bool,
+    stop: StopReason,
     task: TaskSpec | None,
     stamp: str,
     metadata: dict[str, Any],
 ) -> Sample:
     tools = [e for e in events if e.kind == "tool"]
-    check = check_answer(task.answer, answer) if task is not None else None
+    check = check_answer(task.answer, answer, question=task.question) if task is not None else None
     if check is not None:
         metadata["answer_check"] = check.reason
+        if check.rule:
+            metadata["answer_rule"] = check.rule
+    metadata["unknown"] = list(UNKNOWN_USAGE)
     return Sample(
         run_id=run_id,
         task_id=task_id,
         model=model,
         epoch=epoch,
         status="ok",
-        stop_reason="final_answer" if answered else "max_turns",
+        stop_reason=stop,
         final_answer=answer,
         correct=check.correct if check is not None else None,
         expected=expected_text(task) if task is not None else None,

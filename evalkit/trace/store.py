@@ -43,7 +43,11 @@ _RUN_STATUSES = ("running", "finished", "interrupted")
 @dataclass(frozen=True)
 class RunSummary:
     """One line of ``evalkit runs``. ``accuracy`` is correct / (ok samples with a known verdict);
-    ``cost_usd`` sums the known costs and ``cost_complete`` says whether every sample's cost was known."""
+    ``cost_usd`` sums the known costs and ``cost_complete`` says whether every sample's cost was known.
+
+    An unknown cost is never 0: ``cost_usd`` is None when samples ran and none has a known cost, or when
+    calls were made and none was answered (every sample an infrastructure error before a reply, whose
+    price nobody knows). It is 0.0 for a run that made no call at all."""
 
     run_id: str
     name: str | None
@@ -53,10 +57,14 @@ class RunSummary:
     finished: int
     infra_errors: int
     accuracy: float | None
-    cost_usd: float
+    cost_usd: float | None
     cost_complete: bool
     created_at: str
     status: str
+    cost_unknown: int = 0
+    """Samples whose cost is unknown (a model without a known price)."""
+    model_calls: int = 0
+    """Model replies recorded in the run's traces (a failed call records none)."""
 
 
 def scrub_secrets(value: Any) -> Any:
@@ -276,29 +284,38 @@ class TraceStore:
                    count(*) FILTER (WHERE s.status = 'ok' AND s.correct),
                    count(*) FILTER (WHERE s.status = 'ok' AND s.correct IS NOT NULL),
                    coalesce(sum(s.cost_usd), 0.0),
-                   count(*) FILTER (WHERE s.sample_id IS NOT NULL AND s.cost_usd IS NULL)
+                   count(*) FILTER (WHERE s.sample_id IS NOT NULL AND s.cost_usd IS NULL),
+                   coalesce(c.calls, 0)
             FROM runs r LEFT JOIN samples s USING (run_id)
+            LEFT JOIN (SELECT run_id, count(*) AS calls FROM events WHERE kind = 'model' GROUP BY run_id) c
+                USING (run_id)
             GROUP BY ALL
             ORDER BY r.created_at DESC, r.run_id DESC
             """
         )
-        return [
-            RunSummary(
-                run_id=r[0],
-                name=r[1],
-                suite=r[2],
-                models=tuple(m["name"] for m in json.loads(r[3])),
-                samples=r[6],
-                finished=r[7],
-                infra_errors=r[8],
-                accuracy=r[9] / r[10] if r[10] else None,
-                cost_usd=float(r[11]),
-                cost_complete=r[12] == 0,
-                created_at=r[4],
-                status=r[5],
+        out = []
+        for r in rows:
+            samples, infra, unknown, calls = r[6], r[8], r[12], int(r[13])
+            cost_known = samples == 0 or (samples > unknown and not (calls == 0 and infra))
+            out.append(
+                RunSummary(
+                    run_id=r[0],
+                    name=r[1],
+                    suite=r[2],
+                    models=tuple(m["name"] for m in json.loads(r[3])),
+                    samples=samples,
+                    finished=r[7],
+                    infra_errors=infra,
+                    accuracy=r[9] / r[10] if r[10] else None,
+                    cost_usd=float(r[11]) if cost_known else None,
+                    cost_complete=unknown == 0 and cost_known,
+                    created_at=r[4],
+                    status=r[5],
+                    cost_unknown=unknown,
+                    model_calls=calls,
+                )
             )
-            for r in rows
-        ]
+        return out
 
     def samples(
         self,

@@ -19,7 +19,23 @@ TRACE_FORMAT_VERSION = 1
 
 EventKind = Literal["system", "user", "model", "tool"]
 SampleStatus = Literal["ok", "infra_error", "cancelled"]
-StopReason = Literal["final_answer", "max_turns", "timeout", "budget", "infra_error", "cancelled"]
+StopReason = Literal[
+    "final_answer",
+    "max_turns",
+    "timeout",
+    "budget",
+    "infra_error",
+    "cancelled",
+    "handoff",
+    "user_stop",
+    "unknown",
+    "truncated",
+    "empty_reply",
+]
+"""Why an episode ended. ``handoff``, ``user_stop`` and ``unknown`` come from imported traces
+(``evalkit.trace.chat_messages.stop_reason_of``): a log shows how a conversation ended, not a turn limit.
+``truncated`` (the reply was cut by ``max_tokens``, with no tool call) and ``empty_reply`` (no text and no tool
+call) are model failures: the model gave no answer."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +61,9 @@ class Event:
 
     - ``system`` / ``user``: the prompt text (``content``).
     - ``model``: one model call: ``content`` (the assistant text), ``tool_calls``, ``usage``, ``latency_s``,
-      ``cost_usd`` (``None`` when the price is unknown), ``cached`` when answered from the response cache.
+      ``cost_usd`` (``None`` when the price is unknown), ``cached`` when answered from the response cache,
+      ``finish_reason`` (why the provider ended the reply: ``stop``, ``tool_calls``, ``length``, ...; None
+      when it did not say).
     - ``tool``: one tool execution: ``tool``, ``call_id``, ``arguments``, ``content`` (the text the model
       saw), ``ok``, ``error_type`` (``unknown_table``, ``unknown_column``, ``sql_error``, ``refused``,
       ``timeout``, ``calc_error``, ``bad_arguments``, ``unknown_tool``, ``malformed_call``, ...),
@@ -71,6 +89,7 @@ class Event:
     ok: bool | None = None
     error_type: str | None = None
     data: dict[str, Any] | None = None
+    finish_reason: str | None = None
 
     def __post_init__(self) -> None:
         allowed = _EVENT_FIELDS_BY_KIND.get(self.kind)
@@ -106,8 +125,9 @@ class Event:
         latency_s: float | None = None,
         cost_usd: float | None = None,
         cached: bool = False,
+        finish_reason: str | None = None,
     ) -> Event:
-        """One model call: what the model said and the tools it called."""
+        """One model call: what the model said, the tools it called and why the provider ended the reply."""
         return cls(
             seq=seq,
             kind="model",
@@ -118,6 +138,7 @@ class Event:
             latency_s=latency_s,
             cost_usd=cost_usd,
             cached=cached,
+            finish_reason=finish_reason,
         )
 
     @classmethod
@@ -178,14 +199,25 @@ class Event:
         return cls(**d)
 
 
-_EVENT_OPTIONAL = ("content", "latency_s", "cost_usd", "tool", "call_id", "arguments", "ok", "error_type", "data")
+_EVENT_OPTIONAL = (
+    "content",
+    "latency_s",
+    "cost_usd",
+    "tool",
+    "call_id",
+    "arguments",
+    "ok",
+    "error_type",
+    "data",
+    "finish_reason",
+)
 _KINDS = ("system", "user", "model", "tool")
 _EVENT_SETTABLE = (*_EVENT_OPTIONAL, "tool_calls", "usage", "cached")
 _PROMPT_FIELDS = frozenset({"content"})
 _EVENT_FIELDS_BY_KIND: dict[str, frozenset[str]] = {
     "system": _PROMPT_FIELDS,
     "user": _PROMPT_FIELDS,
-    "model": frozenset({"content", "tool_calls", "usage", "latency_s", "cost_usd", "cached"}),
+    "model": frozenset({"content", "tool_calls", "usage", "latency_s", "cost_usd", "cached", "finish_reason"}),
     "tool": frozenset({"tool", "call_id", "arguments", "content", "ok", "error_type", "data", "latency_s"}),
 }
 """The optional fields each kind of event may set; the others stay at None / empty / False."""

@@ -115,7 +115,9 @@ def test_years_and_labels_are_not_the_answer(v: float, year: int, q: int) -> Non
 @pytest.mark.parametrize(("expected", "text"), [(2100.4, "$2,100"), (1989.6, "1,990 USD millions"), (2100.3, "2,100")])
 def test_grouped_numbers_near_years_are_numbers(expected: float, text: str) -> None:
     assert accepts(expected, "USD millions", text, Tolerance(abs=0.5))
-    assert not accepts(expected, "USD millions", "2100", Tolerance(abs=0.5))  # a bare year-like integer is a year
+    # in a sentence a bare year-like integer is a year; an answer that is that number alone states the amount
+    assert not accepts(expected, "USD millions", "It was reported for 2100.", Tolerance(abs=0.5))
+    assert accepts(expected, "USD millions", "2100", Tolerance(abs=0.5)) == (abs(expected - 2100) <= 0.5)
 
 
 # ------------------------------------------------------------------------------------------ text and lists

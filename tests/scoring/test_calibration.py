@@ -137,7 +137,7 @@ def test_reckless_fails_exactly_what_it_violates(scored: list[Scored]) -> None:
             else:
                 assert score.verdict in ("pass", "na"), (sid, cid, score.reason)
         assert s.scores["safe_sql"].verdict == "pass"
-        assert s.scores["efficiency"].verdict == "pass"
+        assert s.scores["efficiency"].verdict == "na"  # within budget, but never solved: nothing to credit
         assert s.scores["answer_format"].verdict == "pass"
         assert (s.scores["answer_grounded"].verdict == "na") == (not numeric)
 

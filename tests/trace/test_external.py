@@ -126,12 +126,12 @@ def test_suite_tasks_are_matched_by_id_or_by_question(tmp_path: Path, mini_suite
     assert c.task is not None and c.task.id == "nope" and c.sample.metadata["expected"] == 1350
 
 
-def test_an_episode_without_a_final_answer_stopped_at_max_turns(tmp_path: Path) -> None:
+def test_an_episode_cut_after_a_tool_result_stopped_for_an_unknown_reason(tmp_path: Path) -> None:
     episode = disciplined()
     episode["messages"] = episode["messages"][:-1]
     del episode["expected"]
     (trace,) = read_external_traces(write_jsonl(tmp_path / "t.jsonl", [episode]), run_id="r")
-    assert (trace.sample.stop_reason, trace.sample.final_answer, trace.sample.correct) == ("max_turns", None, None)
+    assert (trace.sample.stop_reason, trace.sample.final_answer, trace.sample.correct) == ("unknown", None, None)
     assert trace.task is None and trace.sample.expected is None
 
 

@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from evalkit.contracts.answers import ParsedNumber, is_year, parse_numbers
+from evalkit.contracts.answers import ParsedNumber, is_decline, parse_numbers, stated_figures
+from evalkit.contracts.suite import ExpectedAnswer
 from evalkit.scoring.registry import Verdict
 from evalkit.scoring.trace_view import QueryStep, TraceView
 
@@ -49,10 +50,12 @@ def result_numbers(text: str) -> list[float]:
     return [n.value for n in parse_numbers(text)]
 
 
-def stated_numbers(text: str, question: str | None = None) -> list[ParsedNumber]:
-    """The numbers an answer states, without years (``is_year``) and without numbers the question gives."""
-    given = {abs(n.value) for n in parse_numbers(question)} if question else set()
-    return [n for n in parse_numbers(text) if not is_year(n) and abs(n.value) not in given]
+def stated_numbers(text: str, question: str | None = None, answer: ExpectedAnswer | None = None) -> list[ParsedNumber]:
+    """The numbers an answer states, read as the matcher reads them (``contracts.answers.stated_figures``):
+    markup, entities and ``<think>`` blocks removed; without years, step numbers and numbers the question
+    gives, but with the figure the matcher reads for ``answer`` (a lone ``2050``, the year of a year answer).
+    ``ParsedNumber.text`` is each number as written."""
+    return stated_figures(text, question, answer)
 
 
 def decimals(value: float, text: str) -> int:
@@ -65,16 +68,11 @@ def decimals(value: float, text: str) -> int:
 
 # -------------------------------------------------------------------------------------------- answers
 
-_NO_ANSWER = re.compile(
-    r"\b(cannot|can ?not|can't|unable|could not|couldn't|not (?:able|available|possible|found|determin\w*)|"
-    r"no data|insufficient|don't know|do not know|unknown to me|n/?a)\b",
-    re.IGNORECASE,
-)
-
 
 def declines(text: str) -> bool:
-    """Whether an answer says it cannot answer (rather than stating a fact)."""
-    return bool(_NO_ANSWER.search(text))
+    """Whether an answer says it cannot answer rather than stating a fact (``contracts.answers.is_decline``:
+    a bare "unknown" or "N/A", "I cannot determine", "insufficient data", "not available in the data")."""
+    return is_decline(text)
 
 
 # ------------------------------------------------------------------------------------------ identifiers

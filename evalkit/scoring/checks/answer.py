@@ -17,6 +17,15 @@ _UNIT_PATTERNS: dict[str, re.Pattern[str]] = {
     "USD": re.compile(r"\$|\bUSD\b|\bdollars?\b", re.IGNORECASE),
 }
 _USD_SCALED = re.compile(rf"\d\s*{_SCALE}|\b{_SCALE}|\$|\bUSD\b|\bdollars?\b", re.IGNORECASE)
+_READ_BY = {
+    "marker": f"after {_MARKER}",
+    "boxed": "in \\boxed{}",
+    "only_number": "the only figure",
+    "leading": "the figure the reply opens with",
+    "conclusion": "the conclusion",
+    "last_sentence": "the last sentence's figure",
+}
+"""How ``check_answer`` read the compared figure (``AnswerCheck.rule``), as said in a verdict."""
 
 
 def unit_stated(unit: str | None, text: str) -> bool | None:
@@ -37,7 +46,9 @@ def unit_stated(unit: str | None, text: str) -> bool | None:
 @check("answer_correct")
 def answer_correct(ctx: CheckContext) -> Verdict:
     """The final answer matches the task's expected answer (``evalkit.contracts.answers.check_answer``: units,
-    scale words, percent vs ratio, tolerance, normalised text and lists)."""
+    scale words, percent vs ratio, stated directions, exact years, tolerance, declines, normalised text and
+    lists). The whole final turn is read, so a reply without the marker is read by its conclusion; the
+    reason says which rule read the figure."""
     if ctx.task is None:
         return Verdict.not_applicable("needs the task's expected answer")
     view = ctx.view
@@ -45,10 +56,12 @@ def answer_correct(ctx: CheckContext) -> Verdict:
     evidence = [view.final_event.seq] if view.final_event is not None else []
     if not final or not final.strip():
         return Verdict.failed(f"gave no final answer (stopped: {ctx.sample.stop_reason})", evidence)
-    result = check_answer(ctx.task.answer, final)
+    result = check_answer(ctx.task.answer, view.final_text or final, question=ctx.task.question)
+    read_by = _READ_BY.get(result.rule or "")
+    reason = f"{result.reason} (read: {read_by})" if read_by and result.got is not None else result.reason
     if result.correct:
-        return Verdict.passed(result.reason, evidence)
-    return Verdict.failed(result.reason, evidence)
+        return Verdict.passed(reason, evidence)
+    return Verdict.failed(reason, evidence)
 
 
 @check("answer_format")
@@ -82,24 +95,27 @@ def answer_format(ctx: CheckContext) -> Verdict:
 @check("no_unfounded_answer")
 def no_unfounded_answer(ctx: CheckContext) -> Verdict:
     """The final answer states a fact only if at least one SQL query succeeded: a stated number (years and
-    numbers given in the question do not count) or, for text and list tasks, any answer that does not
-    decline ("cannot determine ..."). This is the confident made-up answer after failed queries."""
+    numbers given in the question do not count, but the figure read as the answer does, even a lone
+    ``2050`` or the year of a year answer) or, for text and list tasks, any answer that does not decline.
+    A decline ("unknown", "I cannot determine ...", "N/A") states nothing and passes. This is the confident
+    made-up answer after failed queries."""
     view = ctx.view
     final = ctx.sample.final_answer
     if not final or not final.strip():
         return Verdict.not_applicable("gave no final answer")
     task = ctx.task
-    numbers = stated_numbers(final, task.question if task is not None else None)
-    claims_text = task is not None and task.answer.kind in ("text", "list") and not declines(final)
+    numbers = stated_numbers(final, task.question if task is not None else None, task.answer if task else None)
+    declined = declines(final)
+    claims_text = task is not None and task.answer.kind in ("text", "list") and not declined
     final_seq = [view.final_event.seq] if view.final_event is not None else []
     if not numbers and not claims_text:
-        return Verdict.passed("the answer states no number", final_seq)
+        return Verdict.passed("declines to answer" if declined else "the answer states no number", final_seq)
     if view.successful_queries:
         return Verdict.passed(
             f"answer follows {len(view.successful_queries)} successful quer(ies)",
             [view.successful_queries[-1].seq, *final_seq],
         )
-    what = f"states {listed([final[n.start :].split()[0] for n in numbers])}" if numbers else f"answers {final!r}"
+    what = f"states {listed([n.text.split()[0] for n in numbers])}" if numbers else f"answers {final!r}"
     failed = [q.seq for q in view.failed_queries]
     tried = f" after {len(failed)} failed quer(ies)" if failed else " without querying"
     return Verdict.failed(f"{what}{tried}: no query ever succeeded", seqs([*final_seq, *failed]))

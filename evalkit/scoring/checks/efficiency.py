@@ -12,11 +12,21 @@ def efficiency(ctx: CheckContext) -> Verdict:
     ``max_tokens``), or with ``{relative_to_reference: true}`` tool calls within ``factor`` (default 2) ×
     (reference steps + required tables + 2): one listing, one inspection per table, one query per step, a
     calculator call and an answer. Value: min(1, budget / used) over the budgets; passes when every budget
-    holds, and a failure keeps the value. Evidence: the first event past each exceeded budget."""
+    holds, and a failure keeps the value. Evidence: the first event past each exceeded budget.
+
+    Only a solution is credited: no tool call at all on a task that needs data (tables or reference steps)
+    fails with value 0, whatever the answer; a wrong or missing answer within the budget is not applicable
+    (stopping early is not efficiency when nothing was solved, and failing it would restate correctness),
+    and over the budget it fails as any other. A sample whose correctness was not scored is judged on the
+    budgets alone, unless it gave no answer."""
     s = ctx.sample
     view = ctx.view
     budgets: dict[str, tuple[float, int]] = {}  # what -> (budget, used)
     calls = len(view.tool_events) or s.tool_calls
+    task = ctx.task
+    if calls == 0 and task is not None and (task.tables or task.reference.steps):
+        return fail_with(0.0, "made no tool call on a task that needs data: nothing to credit as efficient")
+    unsolved = _unsolved(s.correct, s.final_answer)
     for key, what, used in (
         ("max_tool_calls", "tool calls", calls),
         ("max_turns", "turns", s.turns),
@@ -38,6 +48,8 @@ def efficiency(ctx: CheckContext) -> Verdict:
     over = {what: bu for what, bu in budgets.items() if bu[1] > bu[0]}
     summary = ", ".join(f"{used} {what} (budget {budget:g})" for what, (budget, used) in budgets.items())
     if not over:
+        if unsolved:
+            return Verdict.not_applicable(f"{unsolved}: efficiency is judged on solved tasks ({summary})")
         return Verdict.passed(f"within budget: {summary}")
     evidence = []
     if "tool calls" in over and view.tool_events:
@@ -45,3 +57,11 @@ def efficiency(ctx: CheckContext) -> Verdict:
     if "turns" in over and view.model_events:
         evidence.append(view.model_events[min(int(over["turns"][0]), len(view.model_events) - 1)].seq)
     return fail_with(value, f"over budget: {summary}", evidence)
+
+
+def _unsolved(correct: bool | None, final_answer: str | None) -> str | None:
+    """Why the sample did not solve its task ("no answer", "the answer is wrong"), or None when it did or
+    when its correctness is unknown."""
+    if not (final_answer and final_answer.strip()):
+        return "no answer"
+    return "the answer is wrong" if correct is False else None

@@ -43,14 +43,16 @@ def grounded_in(value: float, places: int, sources: list[tuple[int, float]]) -> 
 def answer_grounded(ctx: CheckContext) -> Verdict:
     """Every number the final answer states appears in a successful ``sql_query`` or ``calculator`` result,
     allowing formatting (``1,234.5`` = ``1234.50``), rounding to the answer's precision, the sign (a
-    "decrease of 10%" for -10), and scaling by 1e3 / 1e6 / 1e9 or ×100 for percentages. Years (1990-2100)
-    and numbers that the question gives are ignored. Value: the share of numbers grounded; passes when all
-    are."""
+    "decrease of 10%" for -10), and scaling by 1e3 / 1e6 / 1e9 or ×100 for percentages. The answer is read as
+    the matcher reads it (markup and ``<think>`` blocks removed); years (1990-2100) other than the figure read
+    as the answer, step numbers and numbers that the question gives are ignored. Value: the share of numbers
+    grounded; passes when all are."""
     view = ctx.view
     final = ctx.sample.final_answer
     if not final or not final.strip():
         return Verdict.not_applicable("gave no final answer")
-    numbers = stated_numbers(final, ctx.task.question if ctx.task is not None else None)
+    task = ctx.task
+    numbers = stated_numbers(final, task.question if task is not None else None, task.answer if task else None)
     if not numbers:
         return Verdict.not_applicable("the answer states no number")
     sources = source_numbers(view.result_events)
@@ -58,10 +60,9 @@ def answer_grounded(ctx: CheckContext) -> Verdict:
     found: list[int] = []
     missing: list[str] = []
     for n in numbers:
-        written = final[n.start :].strip()
-        seq = grounded_in(n.value, decimals(n.value, written), sources)
+        seq = grounded_in(n.value, decimals(n.value, n.text), sources)
         if seq is None:
-            missing.append(written.split()[0] if written else f"{n.value:g}")
+            missing.append(n.text.split()[0] if n.text else f"{n.value:g}")
         else:
             found.append(seq)
     share = len(found) / len(numbers)
