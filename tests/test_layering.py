@@ -30,7 +30,15 @@ ALLOWED: dict[str, set[str]] = {
     "report": {"scoring", "stats", "trace", "env", "contracts"},
     "compare": {"report", "scoring", "stats", "trace", "contracts"},
     "api": {"compare", "report", "scoring", "suites", "runner", "models", "env", "trace", "stats", "contracts"},
-    "cli": {"api", "report.model", "trace.types", "report.terminal", "compare.render_text", "runner.options"},
+    "cli": {
+        "api",
+        "report.model",
+        "trace.types",
+        "report.terminal",
+        "compare.render_text",
+        "runner.options",
+        "report.text_format",
+    },
     "<root>": {"api", "contracts", "trace"},
     "__main__": {"cli"},
 }
@@ -38,7 +46,8 @@ ALLOWED: dict[str, set[str]] = {
 the CLI calls the public API; besides it, it may name the plain-data types the API returns (``report.model``,
 ``trace.types``) and hand a report, comparison or gate result to its terminal renderer (``report.terminal``,
 ``compare.render_text``), which prints to the CLI's rich console (its width and colours are the terminal's).
-``run`` shows the defaults of ``runner.options.RunOptions`` (a leaf: importing it at start-up costs nothing).
+``runs`` formats its cost column with ``report.text_format.usd``, the one dollar formatter. ``run`` shows the
+defaults of ``runner.options.RunOptions`` (a leaf: importing it at start-up costs nothing).
 Everything else, files included, goes through the API."""
 
 

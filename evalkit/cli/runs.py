@@ -64,22 +64,13 @@ def runs_command(
 def _cost_cell(r: RunSummary) -> str:
     """A run's cost: known, a lower bound that says how many samples are unpriced, or unknown (never $0 for
     calls whose price nobody knows)."""
+    from evalkit.report.text_format import usd
+
     if r.cost_usd is None:
         return "unknown (no reply)" if r.model_calls == 0 else "unknown"
     if r.cost_complete:
-        return _usd(r.cost_usd)
-    return f"≥ {_usd(r.cost_usd)} ({r.cost_unknown} sample{'s' if r.cost_unknown != 1 else ''} unpriced)"
-
-
-def _usd(value: float) -> str:
-    """``$0`` only for nothing; small amounts keep their first digits (``$0.000027``)."""
-    if value == 0:
-        return "$0"
-    if value >= 1:
-        return f"${value:,.2f}"
-    if value >= 0.0001:
-        return f"${value:.4f}"
-    return f"${value:.6f}" if value >= 0.000001 else "<$0.000001"
+        return usd(r.cost_usd)
+    return f"≥ {usd(r.cost_usd)} ({r.cost_unknown} sample{'s' if r.cost_unknown != 1 else ''} unpriced)"
 
 
 def show_command(
@@ -122,7 +113,7 @@ def show_command(
     from evalkit.api import persona_design
 
     for m in record.models:
-        if design := persona_design(m.name):
+        if design := persona_design(m.model):
             out.print(f"{m.name}: a persona that {design}", markup=False)
     if task is None:
         _sample_table(samples)

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 
 def validate_command(
     rubric: list[str] = typer.Argument(
-        ..., help="Rubric files or names (several are scored together; the diagnosis reads all their verdicts)."
+        ...,
+        metavar="RUBRIC...",
+        help="Rubric files or names (several are scored together; the diagnosis reads all their verdicts).",
     ),
     suite: list[str] = typer.Option(
         None, "--suite", "-s", help="A suite to run the personas over. Repeatable. Default: the built-in suites."
@@ -102,7 +104,7 @@ def render(result: RubricValidation, examples: int) -> None:
                 lines.append(
                     f"  {x.model} {x.task_id}#{x.epoch}: labelled {x.expected}, got {x.got}"
                     + (f" ({x.reason})" if x.reason else "")
-                    + f"; it {x.did}"
+                    + (f"; it {x.did}" if x.did else "; no deliberate fault")
                 )
         for criterion, lines in shown.items():
             out.print(f"[bold]{escape(criterion)}[/]")

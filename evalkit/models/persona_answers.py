@@ -159,6 +159,8 @@ def made_up(task: TaskSpec, seed: int, epoch: int) -> tuple[str, Any]:
     h = unit_hash("persona-madeup", seed, task.id, epoch)
     factor = (1.2 + h / 2) if h < 0.5 else (0.8 - h / 4)
     gold = answer.value
+    if answer.unit == "%" and isinstance(gold, int | float) and abs(gold * factor) > 100:
+        factor = 0.8 - h / 4  # a made-up share stays a plausible one
     if answer.kind == "number":  # a round-looking figure, four significant digits; a count is whole
         value = float(f"{float(gold) * factor if isinstance(gold, int | float) and gold else 1.0 + h * 100:.4g}")
         if answer.unit in ("count", "employees") and isinstance(gold, int | float):

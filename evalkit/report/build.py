@@ -128,7 +128,7 @@ def collect(store: TraceStore, run_ids: Sequence[str], *, rubrics: Sequence[str 
     notes.extend(f"run {r.run.run_id} has no samples" for r in runs if not r.rows)
     from evalkit.scoring.validation import persona_design  # what a fault-injection persona was designed to do
 
-    notes.extend(f"{m.name}: a persona that {d}" for r in runs for m in r.run.models if (d := persona_design(m.name)))
+    notes.extend(f"{m.name}: a persona that {d}" for r in runs for m in r.run.models if (d := persona_design(m.model)))
     if not criteria:
         notes.append(
             "no rubric scores: the diagnosis uses tool errors only; score the runs with "

@@ -52,16 +52,17 @@ def pct_ci(rate: Rate, digits: int = 1) -> str:
 
 
 def usd(value: float) -> str:
-    """A dollar amount with the precision its size needs: ``$12.34``, ``$0.0123``, ``<$0.0001``."""
+    """A dollar amount with the precision its size needs: ``$12.34``, ``$0.0123``, ``$0.000027``; ``$0`` only
+    for nothing (a known cost below a millionth of a dollar is ``<$0.000001``, never ``$0``)."""
     if value == 0:
         return "$0"
     if value >= 100:
         return f"${value:,.0f}"
     if value >= 1:
         return f"${value:,.2f}"
-    if value < 0.0001:
-        return "<$0.0001"
-    return f"${value:.4f}"
+    if value >= 0.0001:
+        return f"${value:.4f}"
+    return f"${value:.6f}" if value >= 0.000001 else "<$0.000001"
 
 
 def cost_text(usage: Usage) -> str:

@@ -239,7 +239,7 @@ def measure(
         if labels is None or not labels.complete:
             continue
         labelled += 1
-        did = "; ".join(labels.did) or "nothing deliberate"
+        did = "; ".join(labels.did)
         for rubric, c, key in measured:
             name = f"{rubric}.{c.id}"
             expected = labels.verdicts.get(key)

@@ -9,7 +9,7 @@ from typing import Any
 
 from evalkit.contracts.answers import ParsedNumber, is_decline, parse_numbers, stated_figures
 from evalkit.contracts.suite import ExpectedAnswer
-from evalkit.scoring.registry import Verdict
+from evalkit.scoring.registry import CheckContext, Verdict
 from evalkit.scoring.trace_view import QueryStep, TraceView
 
 MAX_LISTED = 6
@@ -48,6 +48,16 @@ def result_numbers(text: str) -> list[float]:
     """The numbers in a tool result (``1,234.5``, ``$1,234.5``, ``(12.0)`` for -12, ``1.2e+09``), read by
     ``parse_numbers``; a scale word is not applied (``5 million`` gives 5)."""
     return [n.value for n in parse_numbers(text)]
+
+
+def answer_numbers(ctx: CheckContext) -> tuple[str, list[ParsedNumber]] | None:
+    """The final answer and the numbers it states (``stated_numbers`` with the task's question and answer), or
+    None when the agent gave no final answer."""
+    final = ctx.sample.final_answer
+    if not final or not final.strip():
+        return None
+    task = ctx.task
+    return final, stated_numbers(final, task.question if task is not None else None, task.answer if task else None)
 
 
 def stated_numbers(text: str, question: str | None = None, answer: ExpectedAnswer | None = None) -> list[ParsedNumber]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from evalkit.scoring.checks._common import decimals, fail_with, listed, result_numbers, seqs, stated_numbers
+from evalkit.scoring.checks._common import answer_numbers, decimals, fail_with, listed, result_numbers, seqs
 from evalkit.scoring.registry import CheckContext, Verdict, check
 from evalkit.trace.types import Event
 
@@ -48,11 +48,10 @@ def answer_grounded(ctx: CheckContext) -> Verdict:
     as the answer, step numbers and numbers that the question gives are ignored. Value: the share of numbers
     grounded; passes when all are."""
     view = ctx.view
-    final = ctx.sample.final_answer
-    if not final or not final.strip():
+    stated = answer_numbers(ctx)
+    if stated is None:
         return Verdict.not_applicable("gave no final answer")
-    task = ctx.task
-    numbers = stated_numbers(final, task.question if task is not None else None, task.answer if task else None)
+    _final, numbers = stated
     if not numbers:
         return Verdict.not_applicable("the answer states no number")
     sources = source_numbers(view.result_events)
