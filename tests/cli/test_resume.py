@@ -14,33 +14,25 @@ from pathlib import Path
 import pytest
 
 import evalkit
+from tests.cli_runner import run_cli
 
 EPOCHS = 8
 TASKS = 4
 TOTAL = EPOCHS * TASKS
 
 
+def _command(mini_suite: Path, store: Path) -> list[str]:
+    run = ["run", str(mini_suite), "-m", "slow", "--epochs", str(EPOCHS), "--concurrency", "2"]
+    return [*run, "--store", str(store), "--no-progress", "--no-report"]
+
+
 def _start(mini_suite: Path, store: Path, cwd: Path) -> subprocess.Popen[str]:
+    """The run in a real process: killing it is the subject."""
     (cwd / "evalkit.yaml").write_text(
         "models:\n  slow:\n    model: scripted/disciplined\n    extra: {latency_ms: 60}\n", encoding="utf-8"
     )
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "evalkit.cli",
-            "run",
-            str(mini_suite),
-            "-m",
-            "slow",
-            "--epochs",
-            str(EPOCHS),
-            "--concurrency",
-            "2",
-            "--store",
-            str(store),
-            "--no-progress",
-        ],
+        [sys.executable, "-m", "evalkit.cli", *_command(mini_suite, store)],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -77,7 +69,7 @@ def test_interrupted_run_resumes_without_rerunning_finished_samples(
 ) -> None:
     proc = _start(mini_suite, store, tmp_path)
     _wait_for_progress(proc, store, replies=30)  # a handful of samples have finished
-    time.sleep(0.4)  # past one flush interval, so finished samples are on disk
+    time.sleep(1.2)  # past one flush interval (Scheduler.flush_every_s), so finished samples are on disk
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     if sig == signal.SIGINT:
@@ -91,10 +83,9 @@ def test_interrupted_run_resumes_without_rerunning_finished_samples(
     assert record.status in ("running", "interrupted")
     started = {s.sample_id: s.started_at for s in before}
 
-    again = _start(mini_suite, store, tmp_path)  # the same command again
-    out, err = again.communicate(timeout=300)
-    assert again.returncode == 0, err
-    assert f"resumed: {len(before)} already done" in out
+    again = run_cli(*_command(mini_suite, store), cwd=tmp_path)  # the same command again (in-process)
+    assert again.exit_code == 0, again.stderr
+    assert f"resumed: {len(before)} already done" in again.stdout
 
     record2, after = evalkit.get_samples(store, "latest", with_events=True)
     assert record2.run_id == record.run_id and record2.status == "finished"
@@ -111,7 +102,7 @@ def test_interrupted_run_resumes_without_rerunning_finished_samples(
 def test_resume_by_reference(mini_suite: Path, store: Path, tmp_path: Path) -> None:
     proc = _start(mini_suite, store, tmp_path)
     _wait_for_progress(proc, store, replies=20)
-    time.sleep(0.4)
+    time.sleep(1.2)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=60)
     record, before = evalkit.get_samples(store, "latest", with_events=False)
