@@ -25,7 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "env": {"contracts"},
     "models": {"trace", "contracts"},
     "runner": {"models", "env", "trace", "contracts"},
-    "scoring": {"models", "env", "trace", "contracts"},
+    "scoring": {"models", "env", "trace", "stats", "contracts"},
     "suites": {"env", "contracts"},
     "report": {"scoring", "stats", "trace", "env", "contracts"},
     "compare": {"report", "scoring", "stats", "trace", "contracts"},

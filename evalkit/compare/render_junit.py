@@ -9,22 +9,16 @@ measurable time, and a made-up 0 would read as a measurement.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 
 from evalkit.compare.gate_model import GateResult, RuleResult
 from evalkit.compare.text_format import p_text, rule_value
+from evalkit.report.junit import xml_text
 
 __all__ = ["render_gate_junit"]
 
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-"""Characters XML 1.0 cannot hold; they are dropped from names and messages."""
 _RUN_LABEL = "run"
 """The suite of rules that apply to the run as a whole (a rule without a model label)."""
-
-
-def _x(text: object) -> str:
-    return _NOT_XML.sub("", str(text))
 
 
 def _body(rule: RuleResult) -> str:
@@ -36,23 +30,23 @@ def _body(rule: RuleResult) -> str:
     if rule.p_value is not None:
         lines.append(f"p-value: {p_text(rule.p_value)}")
     lines.append(rule.detail)
-    return _x("\n".join(lines))
+    return xml_text("\n".join(lines))
 
 
 def _testcase(rule: RuleResult, label: str) -> ET.Element:
-    case = ET.Element("testcase", classname=_x(f"gate.{label}"), name=_x(rule.rule))
+    case = ET.Element("testcase", classname=xml_text(f"gate.{label}"), name=xml_text(rule.rule))
     if rule.status == "fail":
-        failure = ET.SubElement(case, "failure", message=_x(rule.detail), type=_x(rule.kind))
+        failure = ET.SubElement(case, "failure", message=xml_text(rule.detail), type=xml_text(rule.kind))
         failure.text = _body(rule)
     return case
 
 
 def _testsuite(result: GateResult, label: str, rules: list[RuleResult]) -> ET.Element:
-    suite = ET.Element("testsuite", name=_x(f"gate/{label}"))
+    suite = ET.Element("testsuite", name=xml_text(f"gate/{label}"))
     props = ET.SubElement(suite, "properties")
-    ET.SubElement(props, "property", name="candidate", value=_x(result.candidate.run_id))
+    ET.SubElement(props, "property", name="candidate", value=xml_text(result.candidate.run_id))
     if result.baseline is not None:
-        ET.SubElement(props, "property", name="baseline", value=_x(result.baseline.run_id))
+        ET.SubElement(props, "property", name="baseline", value=xml_text(result.baseline.run_id))
     for rule in rules:
         suite.append(_testcase(rule, label))
     _count(suite, rules)

@@ -23,7 +23,8 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """Characters XML 1.0 cannot hold; they are dropped from names and messages."""
 
 
-def _x(text: object) -> str:
+def xml_text(text: object) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (the one sanitiser of both JUnit writers)."""
     return _NOT_XML.sub("", str(text))
 
 
@@ -49,8 +50,8 @@ def _failure(report: Report, row: TaskRow) -> ET.Element:
     names = _criteria_names(report, row.failed_criteria)
     el = ET.Element(
         "failure",
-        message=_x(f"{label}; failed: {', '.join(row.failed_criteria) or 'no criterion'}"),
-        type=_x(row.failure_mode or "wrong_answer"),
+        message=xml_text(f"{label}; failed: {', '.join(row.failed_criteria) or 'no criterion'}"),
+        type=xml_text(row.failure_mode or "wrong_answer"),
     )
     lines = [f"correct in {row.correct} of {row.scored} finished epochs"]
     if row.not_scored:
@@ -61,22 +62,22 @@ def _failure(report: Report, row: TaskRow) -> ET.Element:
     lines.append("failed criteria:" if names else "failed criteria: none")
     lines += [f"  - {n}" for n in names]
     lines.append(f"samples: {', '.join(row.sample_ids)}")
-    el.text = _x("\n".join(lines))
+    el.text = xml_text("\n".join(lines))
     return el
 
 
 def _error(row: TaskRow) -> ET.Element:
     el = ET.Element(
         "error",
-        message=_x(f"infrastructure errors in all {row.infra_errors} epochs; the model was never judged"),
+        message=xml_text(f"infrastructure errors in all {row.infra_errors} epochs; the model was never judged"),
         type="infra_error",
     )
-    el.text = _x(f"samples: {', '.join(row.sample_ids)}")
+    el.text = xml_text(f"samples: {', '.join(row.sample_ids)}")
     return el
 
 
 def _testcase(report: Report, group: ModelReport, row: TaskRow) -> tuple[ET.Element, str]:
-    case = ET.Element("testcase", classname=_x(f"{group.suite}.{group.label}"), name=_x(row.task_id))
+    case = ET.Element("testcase", classname=xml_text(f"{group.suite}.{group.label}"), name=xml_text(row.task_id))
     outcome = _outcome(row)
     if outcome == "failure":
         case.append(_failure(report, row))
@@ -91,7 +92,7 @@ def _testcase(report: Report, group: ModelReport, row: TaskRow) -> tuple[ET.Elem
 
 def _testsuite(report: Report, group: ModelReport) -> tuple[ET.Element, dict[str, int]]:
     rows = [r for r in report.tasks if r.run_id == group.run_id and r.label == group.label]
-    suite = ET.Element("testsuite", name=_x(f"{group.suite}/{group.label}"))
+    suite = ET.Element("testsuite", name=xml_text(f"{group.suite}/{group.label}"))
     props = ET.SubElement(suite, "properties")
     for name, value in (
         ("run_id", group.run_id),
@@ -100,7 +101,7 @@ def _testsuite(report: Report, group: ModelReport) -> tuple[ET.Element, dict[str
         ("samples", group.samples),
         ("infra_errors", group.infra_errors),
     ):
-        ET.SubElement(props, "property", name=name, value=_x(value))
+        ET.SubElement(props, "property", name=name, value=xml_text(value))
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for row in rows:
         case, outcome = _testcase(report, group, row)

@@ -2,7 +2,8 @@
 
 A sample is one task run by one model in one epoch. Its events are numbered from 0 in the order they
 happened. Every object round-trips through ``to_dict`` / ``from_dict`` (JSON-safe dicts), which the store
-and the export format use; ``TRACE_FORMAT_VERSION`` is bumped on any incompatible change.
+and the export format use. Their versions are the store's schema version (``trace.migrations``) and the export
+format's (``trace.portable.FORMAT_VERSION``); an incompatible change bumps the one it breaks.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from evalkit.contracts.model_config import ModelConfig
-
-TRACE_FORMAT_VERSION = 1
 
 EventKind = Literal["system", "user", "model", "tool"]
 SampleStatus = Literal["ok", "infra_error", "cancelled"]
