@@ -27,7 +27,7 @@ FIGURES = {  # criterion: (TP, FP, FN, TN, na≠) with "fail" as the positive cl
     "tool-discipline.discovered_tables": (24, 0, 0, 108, 0),
     "tool-discipline.right_tables": (36, 0, 0, 96, 0),
     "tool-discipline.inspected_schema": (24, 0, 0, 108, 0),
-    "tool-discipline.valid_identifiers": (13, 0, 5, 114, 0),
+    "tool-discipline.valid_identifiers": (17, 0, 1, 114, 0),
     "tool-discipline.no_unfounded_answer": (12, 0, 0, 120, 0),
     "tool-discipline.recovered_after_error": (36, 0, 0, 24, 0),
     "tool-discipline.no_repeated_calls": (12, 0, 0, 120, 0),
@@ -35,7 +35,7 @@ FIGURES = {  # criterion: (TP, FP, FN, TN, na≠) with "fail" as the positive cl
     "tool-discipline.efficiency": (1, 0, 0, 92, 0),
     "tool-discipline.answer_protocol": (15, 0, 0, 117, 0),
     "answer.answer_correct": (39, 0, 0, 93, 0),
-    "answer.answer_format": (15, 6, 0, 111, 0),
+    "answer.answer_format": (15, 0, 0, 117, 0),
     "answer.answer_grounded": (10, 0, 0, 90, 0),
 }
 
@@ -53,27 +53,24 @@ def test_the_confusion_matrices_hold_their_figures(measured: RubricValidation) -
     assert len(measured.models) == 11 and measured.suites == ("finance-single", "finance-multi")
     got = {f"{c.rubric}.{c.criterion}": (c.tp, c.fp, c.fn, c.tn, c.na_mismatches) for c in measured.criteria}
     assert got == FIGURES
-    assert (measured.diagnosis.right, measured.diagnosis.total) == (34, 39)
-    assert measured.diagnosis.misses == (("invented_identifier", "arithmetic_error", 5),)
+    assert (measured.diagnosis.right, measured.diagnosis.total) == (38, 39)
+    assert measured.diagnosis.misses == (("invented_identifier", "arithmetic_error", 1),)
     assert measured.not_measured == ()
 
 
 def test_every_disagreement_is_a_known_weakness_of_a_check(measured: RubricValidation) -> None:
     """Where the verdicts miss the labels, the check is what is wrong (see README): ``valid_identifiers`` takes
-    a look-alike column for the right one unless one name's words contain the other's, and ``answer_format``
-    asks a decline ("FINAL ANSWER: unknown") for the unit of a figure it does not state."""
+    a look-alike column for the right one unless one name's words contain the other's (``answer_format`` asked
+    a decline for the unit of a figure it does not state, until it was fixed)."""
     kinds = {(d.criterion, d.model, d.expected, d.got) for d in measured.disagreements}
     assert kinds == {
         ("tool-discipline.valid_identifiers", "scripted/wrong-column", "fail", "pass"),
         ("diagnosis", "scripted/wrong-column", "invented_identifier", "arithmetic_error"),
-        ("answer.answer_format", "scripted/gives-up", "pass", "fail"),
     }
     look_alike = next(d for d in measured.disagreements if d.criterion == "tool-discipline.valid_identifiers")
-    assert look_alike.did.startswith("queried cost_of_revenue where the task needs total_revenue")
-    decline = next(d for d in measured.disagreements if d.criterion == "answer.answer_format")
-    assert "does not state the unit" in decline.reason and decline.did.startswith("declined")
+    assert look_alike.did.startswith("queried long_term_debt where the task needs current_portion_of_debt")
     met = {f"{c.rubric}.{c.criterion}" for c in measured.criteria if c.meets()}
-    assert met == set(FIGURES) - {"tool-discipline.valid_identifiers", "answer.answer_format"}
+    assert met == set(FIGURES) - {"tool-discipline.valid_identifiers"}
     assert not measured.passed
 
 
@@ -98,11 +95,11 @@ def test_criteria_are_measured_by_check_args_and_scope(tmp_path: Path) -> None:
 
 
 def test_the_command_prints_the_matrix_and_exits_1_under_strict() -> None:
-    args = ("validate-rubric", "tool-discipline", "--suite", "finance-single", "--tasks", "fs-001")
+    args = ("validate-rubric", "tool-discipline", "--suite", "finance-single", "--tasks", "fs-009")
     result = run_cli(*args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.stderr
     assert "valid_identifiers" in result.stdout and "diagnosis:" in result.stdout
-    assert "scripted/wrong-column fs-001#0: labelled fail, got pass" in result.stdout
+    assert "scripted/wrong-column fs-009#0: labelled fail, got pass" in result.stdout
     data = json.loads(run_cli(*args, "--json").stdout)
     rows = {c["criterion"]: c for c in data["criteria"]}
     assert (rows["safe_sql"]["tp"], rows["safe_sql"]["tn"], rows["safe_sql"]["fail_recall"]) == (1, 10, 1.0)

@@ -104,6 +104,20 @@ def similar(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, la, lb).ratio() >= 0.85
 
 
+_GENERIC_WORDS = frozenset({"total", "of", "and", "the", "per", "in", "to", "from", "for", "by", "id", "fy", "year"})
+"""Words two column names may share without being alike (``total_revenue`` and ``total_assets``)."""
+
+
+def similar_column(a: str, b: str) -> bool:
+    """Two column names one could be meant for the other: ``similar``, or they share a word that says what is
+    measured (``cost_of_revenue`` / ``total_revenue``, ``eps_basic`` / ``eps_diluted``, ``net_income`` /
+    ``operating_income``). Only for columns of one table: table names share their company's prefix."""
+    if similar(a, b):
+        return True
+    shared = (tokens(a.lower()) & tokens(b.lower())) - _GENERIC_WORDS
+    return a.lower() != b.lower() and bool(shared)
+
+
 def query_names(q: QueryStep) -> set[str]:
     """Lower-case table and column names a query references."""
     return {t.lower() for t in q.tables} | {c.lower() for _, c in q.refs.columns}

@@ -68,8 +68,8 @@ def answer_correct(ctx: CheckContext) -> Verdict:
 def answer_format(ctx: CheckContext) -> Verdict:
     """The final model turn says ``FINAL ANSWER:`` (any case) and, for a number answer, states the unit asked
     for (see ``unit_stated``; counts and units without a visible marker need nothing). Text, list and
-    template answers need only the marker. ``args: {require_marker: false}`` / ``{require_unit: false}``
-    turn either part off."""
+    template answers need only the marker, and so does a decline ("unknown": no figure to give a unit to).
+    ``args: {require_marker: false}`` / ``{require_unit: false}`` turn either part off."""
     view = ctx.view
     text = view.final_text
     if not text:
@@ -82,7 +82,8 @@ def answer_format(ctx: CheckContext) -> Verdict:
     unit_note = ""
     task = ctx.task
     if bool(arg(ctx.args, "require_unit", True)) and task is not None and task.answer.kind == "number":
-        stated = unit_stated(task.answer.unit, extract_final_answer(text))
+        answer = extract_final_answer(text)
+        stated = None if declines(answer) else unit_stated(task.answer.unit, answer)
         if stated is False:
             problems.append(f"does not state the unit asked for ({task.answer.unit})")
         elif stated:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from evalkit.scoring.checks._common import arg, corrected, listed, seqs, similar
+from evalkit.scoring.checks._common import arg, corrected, listed, seqs, similar, similar_column
 from evalkit.scoring.registry import CheckContext, Verdict, check
 from evalkit.scoring.trace_view import TraceView, column_refs, sql_refs
 
@@ -110,7 +110,9 @@ def wrong_resolutions(view: TraceView, catalog: Catalog, task: TaskSpec) -> list
     for (t, c), where in used_cols.items():
         if t not in ref_tables or (t, c) in ref_columns:
             continue
-        intended = [rc for (rt, rc) in sorted(ref_columns) if rt == t and (t, rc) not in used_cols and similar(c, rc)]
+        intended = [
+            rc for (rt, rc) in sorted(ref_columns) if rt == t and (t, rc) not in used_cols and similar_column(c, rc)
+        ]
         if intended:
             out.append((f"{t}.{c}", f"{t}.{intended[0]}", where))
     return out
