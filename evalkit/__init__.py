@@ -51,6 +51,7 @@ __all__ = [
     "suite_task",
     "suite_validate",
     "suite_verify",
+    "validate_rubric",
     "write_comparison",
     "write_report",
 ]
@@ -85,6 +86,7 @@ _LAZY = {
     "suite_validate": "evalkit.api",
     "suite_verify": "evalkit.api",
     "write_comparison": "evalkit.api",
+    "validate_rubric": "evalkit.api",
     "RunResult": "evalkit.api",
     "RunOptions": "evalkit.api",
     "load_suite": "evalkit.contracts.loader",
@@ -125,6 +127,7 @@ if TYPE_CHECKING:
         suite_task,
         suite_validate,
         suite_verify,
+        validate_rubric,
         write_comparison,
         write_report,
     )

@@ -28,7 +28,8 @@ def run_command(
         "-m",
         help="A litellm model string (openai/gpt-4.1-mini, hosted_vllm/..., ollama_chat/...), an alias from "
         "evalkit.yaml, or an offline agent: scripted/disciplined, scripted/reckless, scripted/noisy or "
-        "scripted/noisy@P (P: the chance of behaving well). Repeatable.",
+        "scripted/noisy@P (P: the chance of behaving well), or a persona with known faults (scripted/big-model, "
+        "scripted/wrong-column, scripted/hostile, ...: evalkit validate-rubric --help lists them). Repeatable.",
     ),
     epochs: int = typer.Option(_D.epochs, "--epochs", "-k", help="Times each task is run per model."),
     limit: int = typer.Option(_D.limit, "--limit", "-n", help="Run only the first N (selected) tasks."),
