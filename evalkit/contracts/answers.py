@@ -71,6 +71,12 @@ class Reading:
     declined: bool
 
 
+def unit_currency(unit: str | None) -> str | None:
+    """The currency a task's unit asks for (``USD millions`` → ``USD``), or None for other units."""
+    head = (unit or "").split(" ", 1)[0].upper()
+    return head if re.fullmatch(r"[A-Z]{3}", head) and head not in ("BPS",) else None
+
+
 def match_number(
     expected: float,
     unit: str | None,
@@ -92,6 +98,9 @@ def match_number(
         if declines(text):
             return AnswerCheck(False, "declined to answer", rule=rule, declined=True)
         return AnswerCheck(False, "no number in the answer", rule=rule)
+    asked = unit_currency(unit)
+    if asked is not None and n.currency_code is not None and n.currency_code != asked:
+        return AnswerCheck(False, f"stated in {n.currency_code}, the task asks for {asked}", rule=how)
     exact = exact or year
     values = signed_values(text, n, expected, question)
     for v in values:

@@ -46,6 +46,19 @@ _NUMBER = re.compile(
     r"(?P<close2>\s*\))?",
     re.IGNORECASE,
 )
+_CURRENCY_AFTER = re.compile(
+    r"\s*(?P<code>USD|US dollars?|dollars?|EUR|euros?|GBP|pounds?(?: sterling)?|JPY|yen|CHF|CAD|AUD|CNY|INR)\b"
+    r"(?:\s*(?P<scale>thousands?|millions?|billions?|trillions?|bn|mn|mm|tn|k|m|b)\b)?",
+    re.IGNORECASE,
+)
+"""A currency written after a number, with the scale after it (``696 USD millions``, ``2.1 EUR bn``)."""
+_CURRENCY_CODES = {
+    "$": "USD", "us$": "USD", "usd": "USD", "us dollar": "USD", "us dollars": "USD", "dollar": "USD",
+    "dollars": "USD", "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP",
+    "pound": "GBP", "pounds": "GBP", "pound sterling": "GBP", "pounds sterling": "GBP", "jpy": "JPY", "yen": "JPY",
+    "chf": "CHF", "cad": "CAD", "aud": "AUD", "cny": "CNY", "inr": "INR",
+}  # fmt: skip
+"""The ISO code of each way of writing a currency."""
 _UNIT_AFTER = re.compile(r"\s*(?:USD|EUR|GBP|dollars?|euros?|pounds?|shares?|employees?|days?|years?)\b", re.IGNORECASE)
 """A unit word right after a number (``2,050 USD millions``, ``2000 shares``): the number is an amount."""
 _AMOUNT_UNIT = re.compile(r"%|[A-Za-z][A-Za-z%]*(?: [A-Za-z%]+){0,2}")
@@ -66,6 +79,7 @@ class ParsedNumber:
     figure: bool = False  # written as an amount: see ``is_year``
     end: int = 0
     currency: bool = False  # written with $, US$, USD, €, £
+    currency_code: str | None = None  # the currency it is stated in: "USD", "EUR", "GBP", ... (before or after)
 
 
 def parse_numbers(text: str) -> list[ParsedNumber]:
@@ -89,12 +103,19 @@ def _parsed(m: re.Match[str], text: str) -> ParsedNumber:
         suffix = "x"
     scale_word = (m.group("scale") or "").lower()
     scale = _SCALE_WORDS.get(scale_word) if scale_word else None
+    code = _CURRENCY_CODES.get((m.group("cur") or "").lower())
+    after = _CURRENCY_AFTER.match(text, m.end())
+    if after is not None:
+        code = code or _CURRENCY_CODES.get(" ".join(after.group("code").lower().split()))
+        if scale is None and after.group("scale"):  # "696 USD millions": the scale follows the currency
+            scale_word = after.group("scale").lower()
+            scale = _SCALE_WORDS.get(scale_word)
     written_as_amount = m.group("cur") or m.group("exp") or suffix or scale_word or "," in num or "." in num
     figure = bool(written_as_amount or _UNIT_AFTER.match(text, m.end()))
     written = m.group(0)
     start = m.start() + len(written) - len(written.lstrip())
     end = m.start() + len(written.rstrip())
-    return ParsedNumber(value, scale, suffix, start, written.strip(), figure, end, bool(m.group("cur")))
+    return ParsedNumber(value, scale, suffix, start, written.strip(), figure, end, bool(m.group("cur")), code)
 
 
 def fiscal_years(text: str) -> list[ParsedNumber]:

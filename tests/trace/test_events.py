@@ -128,9 +128,20 @@ def test_unknown_kinds_and_prompts_of_another_kind_are_refused() -> None:
         Event.prompt(0, "model", 0, "hi")  # type: ignore[arg-type]
 
 
+def _is_run_file(path: Path) -> bool:
+    """An exported run (its header says ``evalkit-run``), not another JSON Lines file (traces, questions)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        first = f.readline()
+    try:
+        return bool(first.strip()) and json.loads(first).get("format") == "evalkit-run"
+    except (json.JSONDecodeError, AttributeError):
+        return False
+
+
 def _committed_run_files() -> list[Path]:
     found = [p for top in ("tests", "examples") for p in (ROOT / top).rglob("*.jsonl*")]
-    return sorted(p for p in found if p.name.endswith((".jsonl", ".jsonl.gz")))
+    return sorted(p for p in found if p.name.endswith((".jsonl", ".jsonl.gz")) and _is_run_file(p))
 
 
 def test_committed_run_files_exist() -> None:
