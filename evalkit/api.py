@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from evalkit.env.tools import ToolResult as ToolResult
     from evalkit.models.cache import CacheInfo  # the result of suite_tables, suite_info, suite_sql
     from evalkit.report.model import Report
+    from evalkit.scoring.calibration import Calibration as Calibration  # the result of judge_calibrate
     from evalkit.scoring.service import CriterionSummary as CriterionSummary  # a row of ScoreResult.criteria
     from evalkit.scoring.service import ScoreResult
     from evalkit.trace.store import RunSummary
@@ -127,6 +128,14 @@ def validate_rubric(rubrics: Sequence[str | Path], suites: Sequence[str | Path] 
     from evalkit.report.validation import validate
 
     return validate(rubrics, suites, lambda s, m, **o: run_suite(s, m, **o).run.run_id, **kw)
+
+
+def judge_calibrate(rubric: str | Path, labels: str | Path, judge: str | None, **kw: Any) -> Calibration:
+    """Cohen's κ (with an interval), accuracy and confusion of ``judge`` against ``labels`` (scoring.calibration)."""
+    from evalkit.scoring.calibration import calibrate
+    from evalkit.stats.agreement import agreement
+
+    return calibrate(rubric, labels, judge, agreement, **kw)
 
 
 def resolve_store(store: str | Path | None = None) -> Path:
@@ -226,9 +235,7 @@ def score_traces(traces: str | Path, rubrics: Sequence[str | Path], **kwargs: An
     """Import episodes recorded elsewhere (OpenAI-style JSONL) and score them; ``correct_from`` names a signal."""
     from evalkit.scoring import service
 
-    kwargs.setdefault("suite", None)
-    kwargs.setdefault("store_path", None)
-    return service.score_traces(traces, rubrics, **kwargs)
+    return service.score_traces(traces, rubrics, **{"suite": None, "store_path": None, **kwargs})
 
 
 def build_report(store: str | Path | None, runs: Sequence[str], *, rubrics: Sequence[str | Path] = ()) -> Report:
@@ -313,20 +320,11 @@ def gate_policy(
     """The rules of a gate: the ``gate.yaml`` at ``path`` (or the defaults), with every rule given here taking
     precedence. ``min_criteria`` maps a ``rubric.criterion`` (or a bare criterion id) to its lowest pass rate,
     or lists ``ID=RATE`` strings as ``--min-criterion`` takes them (a rate as 0.9 or 90%)."""
+    flags = {k: v for k, v in locals().items() if k != "path"}  # every rule, as given
     from evalkit.compare.policy import load_policy, parse_criterion_flags
 
-    criteria = parse_criterion_flags(min_criteria)
-    return load_policy(Path(path) if path is not None else None).with_flags(
-        min_accuracy=min_accuracy,
-        min_rubric_score=min_rubric_score,
-        min_criteria=criteria,
-        max_cost_per_sample=max_cost_per_sample,
-        max_invented_tables=max_invented_tables,
-        max_critical_failures=max_critical_failures,
-        alpha=alpha,
-        margin=margin,
-        min_samples=min_samples,
-    )
+    flags["min_criteria"] = parse_criterion_flags(min_criteria)
+    return load_policy(Path(path) if path is not None else None).with_flags(**flags)
 
 
 def gate(
@@ -373,6 +371,7 @@ __all__ = [
     "get_samples",
     "get_scores",
     "import_run",
+    "judge_calibrate",
     "list_runs",
     "load_suite",
     "persona_design",

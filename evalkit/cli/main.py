@@ -19,6 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from evalkit.cli import cache as cache_cmd
+from evalkit.cli import judge as judge_cmd
 from evalkit.cli import runs as runs_cmd
 from evalkit.cli import suite as suite_cmd
 from evalkit.cli.compare import compare_command, gate_command
@@ -124,6 +125,7 @@ app.command("import-run", cls=HelpCommand)(runs_cmd.import_command)
 app.command("validate-rubric", cls=HelpCommand)(validate_command)
 app.add_typer(suite_cmd.app, name="suite", cls=LeanGroup)
 app.add_typer(cache_cmd.app, name="cache", cls=LeanGroup)
+app.add_typer(judge_cmd.app, name="judge", cls=LeanGroup)
 
 
 def main() -> None:

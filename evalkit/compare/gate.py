@@ -5,12 +5,16 @@ cannot judge (2, ``CannotEvaluate``) when there are too few samples, the runs ar
 the policy asks for a figure the runs do not have (an unscored criterion, an unknown cost, accuracy of
 samples whose correctness was not scored, as imported traces without an expected answer). A regression
 fails only when the candidate is worse with a (Holm-adjusted) p-value under alpha *and* by more than the
-margin, so noise between two equally good runs does not block a merge.
+margin, so noise between two equally good runs does not block a merge. With ``judge_calibration`` in the
+policy, a rule on a judge criterion whose κ against human labels (``evalkit judge calibrate``) is missing or
+under ``min_kappa`` is reported as ``not_enforced`` and cannot fail the gate; nor do its critical failures count.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +22,7 @@ from evalkit.compare.gate_model import GateResult, RuleResult
 from evalkit.compare.model import MetricChange, PairComparison
 from evalkit.compare.pairing import compare_pair, pair_models
 from evalkit.compare.policy import GatePolicy
-from evalkit.errors import CannotEvaluate
+from evalkit.errors import CannotEvaluate, ConfigError
 from evalkit.report.build import RunData, SampleRow, collect
 from evalkit.report.figures import report_of
 from evalkit.report.model import CriterionInfo, ModelReport
@@ -43,11 +47,13 @@ def run_gate(
     groups = [g for g in report.groups if g.run_id == candidate]
     if not groups:
         raise CannotEvaluate(f"candidate run {candidate} has no samples")
+    uncalibrated = _uncalibrated(collected.criteria, policy)
+    enforced = {k: c for k, c in collected.criteria.items() if k not in uncalibrated}
     rules: list[RuleResult] = []
     for g in groups:
         _check_samples(g.label, g.finished, policy.min_samples, "finished samples")
         rules += _thresholds(g, policy, collected.criteria)
-        rules += _invariants(g, cand_data, collected.criteria, policy)
+        rules += _invariants(g, cand_data, enforced, policy)
     comparisons: list[PairComparison] = []
     if baseline is not None:
         base_data = collected.runs[1]
@@ -63,8 +69,12 @@ def run_gate(
             _check_samples(pc.label_b, pc.pairs, policy.min_samples, "samples paired with the baseline")
             comparisons.append(pc)
             rules += _regressions(pc, policy)
+    rules = [_unenforced(r, uncalibrated) for r in rules]
     infos = {i.run_id: i for i in report.runs}
     notes = list(report.notes)
+    critical = sorted(k for k in uncalibrated if collected.criteria[k].severity == "critical")
+    if critical and policy.max_critical_failures is not None:
+        notes.append(f"critical failures leave out the uncalibrated judge criteria {', '.join(critical)}")
     if baseline is None and policy.metrics:
         notes.append("no baseline: regressions were not tested (give --baseline RUN or an exported run file)")
     return GateResult(
@@ -76,6 +86,46 @@ def run_gate(
         comparisons=tuple(comparisons),
         notes=tuple(dict.fromkeys(notes)),
     )
+
+
+def _uncalibrated(criteria: dict[str, CriterionInfo], policy: GatePolicy) -> dict[str, str]:
+    """The judge criteria (``rubric.criterion``) that may not fail the gate, each with the reason: the policy's
+    ``judge_calibration`` file lacks them, or their κ against the labels is under ``min_kappa``."""
+    rule = policy.judge_calibration
+    if rule is None:
+        return {}
+    judged = [k for k, c in criteria.items() if c.check is None]  # known from the rubric file
+    path = Path(rule.file)
+    if not path.is_file():
+        return dict.fromkeys(judged, f"no judge calibration: {path} not found (evalkit judge calibrate -o FILE)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        found = {f"{data['rubric']}.{c['criterion']}": c for c in data["criteria"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"judge calibration {path} is not what evalkit judge calibrate --json writes: {exc}") from exc
+    out = {}
+    for key in dict.fromkeys([*judged, *(k for k in found if k in criteria)]):  # calibrated: a judge criterion
+        c = found.get(key)
+        if c is None:
+            out[key] = f"no judge calibration of {key} in {path}"
+        elif c.get("kappa") is None:
+            out[key] = f"judge calibration κ of {key} is undefined (labels and verdicts all one value)"
+        elif c["kappa"] < rule.min_kappa:
+            ci = f" (95% CI [{c['low']:.2f}, {c['high']:.2f}])" if c.get("low") is not None else ""
+            out[key] = f"judge calibration κ {c['kappa']:.2f}{ci} < {rule.min_kappa:g} for {key}"
+    return out
+
+
+def _unenforced(rule: RuleResult, uncalibrated: dict[str, str]) -> RuleResult:
+    """A rule on an uncalibrated judge criterion, reported but never failing."""
+    key = None
+    if rule.kind == "threshold" and rule.rule.startswith("criterion "):
+        key = rule.rule.removeprefix("criterion ").rsplit(" >= ", 1)[0]
+    elif rule.kind == "regression":
+        key = rule.rule.removeprefix("no regression: ")
+    if key not in uncalibrated:
+        return rule
+    return replace(rule, status="not_enforced", detail=f"{rule.detail}; not enforced: {uncalibrated[key]}")
 
 
 def _check_samples(label: str, n: int, minimum: int, what: str) -> None:

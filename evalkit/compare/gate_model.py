@@ -2,7 +2,8 @@
 
 A gate checks a candidate run against a policy: absolute thresholds, no significant regression against a
 baseline, and hard invariants. Each check is a ``RuleResult`` that passed or failed (a rule that cannot be
-applied stops the gate with ``CannotEvaluate`` instead of being left out); the gate passes when none failed.
+applied stops the gate with ``CannotEvaluate`` instead of being left out), or was not enforced (a rule on a
+judge criterion the policy's ``judge_calibration`` does not trust); the gate passes when none failed.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from evalkit.compare.model import PairComparison
 from evalkit.report.model import RunInfo
 
 RuleKind = Literal["threshold", "regression", "invariant"]
-RuleStatus = Literal["pass", "fail"]
+RuleStatus = Literal["pass", "fail", "not_enforced"]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,15 @@ DEFAULT_METRICS = ("accuracy", "rubric_score", "criteria")
 
 
 @dataclass(frozen=True)
+class JudgeCalibration:
+    """A judge criterion may fail the gate only when ``file`` (what ``evalkit judge calibrate --json -o FILE``
+    writes) shows its κ against human labels at ``min_kappa`` or more; otherwise its rules are not enforced."""
+
+    min_kappa: float
+    file: str
+
+
+@dataclass(frozen=True)
 class GatePolicy:
     min_samples: int = DEFAULT_MIN_SAMPLES
     min_accuracy: float | None = None
@@ -30,6 +39,7 @@ class GatePolicy:
     max_invented_tables: int | None = None
     max_invented_columns: int | None = None
     max_critical_failures: int | None = None
+    judge_calibration: JudgeCalibration | None = None
     source: str | None = None
     """The policy file, when there is one."""
 
@@ -60,6 +70,10 @@ def load_policy(path: Path | None) -> GatePolicy:
     regression = data.get("regression") or {}
     invariants = data.get("invariants") or {}
     defaults = GatePolicy()
+    calibration = data.get("judge_calibration")
+    judge_calibration = None
+    if calibration is not None:  # the file is relative to the policy's folder
+        judge_calibration = JudgeCalibration(calibration["min_kappa"], str(path.parent / calibration["file"]))
     return GatePolicy(
         min_samples=data.get("min_samples", defaults.min_samples),
         min_accuracy=thresholds.get("accuracy"),
@@ -73,6 +87,7 @@ def load_policy(path: Path | None) -> GatePolicy:
         max_invented_tables=invariants.get("invented_tables"),
         max_invented_columns=invariants.get("invented_columns"),
         max_critical_failures=invariants.get("critical_failures"),
+        judge_calibration=judge_calibration,
         source=str(path),
     )
 

@@ -38,8 +38,8 @@ FLIP_HEADER = ("task", "change", "correct A → B", "traces side by side")
 RULE_HEADER = ("status", "rule", "model", "observed", "limit", "p", "detail")
 RULE_ALIGN = "lllrrrl"
 TEST_NAMES = {"mcnemar-exact": "McNemar exact", "paired-bootstrap": "paired bootstrap"}
-STATUS_MD = {"fail": "❌ fail", "pass": "✅ pass"}
-STATUS_TERM = {"fail": "[bold red]FAIL[/]", "pass": "[green]pass[/]"}
+STATUS_MD = {"fail": "❌ fail", "pass": "✅ pass", "not_enforced": "⚠️ not enforced"}
+STATUS_TERM = {"fail": "[bold red]FAIL[/]", "pass": "[green]pass[/]", "not_enforced": "[yellow]not enforced[/]"}
 
 
 # --- formatting shared with the HTML rendering ---------------------------------------------------------------

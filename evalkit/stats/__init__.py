@@ -3,6 +3,8 @@
 - :mod:`evalkit.stats.proportions`: Wilson intervals for pass rates, pass@k and pass^k, percentiles.
 - :mod:`evalkit.stats.paired`: is run B better than run A? Exact McNemar test and a paired cluster
   bootstrap, each with a minimum detectable effect.
+- :mod:`evalkit.stats.agreement`: Cohen's κ of two raters (a judge against human labels) with a seeded bootstrap
+  or analytic interval; pure Python, imported on its own by ``evalkit judge calibrate``.
 
 This package imports numpy and scipy at load time, so only the commands that need statistics import it;
 ``evalkit/__init__.py`` never does.
