@@ -26,17 +26,11 @@ RUBRICS = [ROOT / "rubrics" / "tool-discipline.yaml", ROOT / "rubrics" / "answer
 CORRECT = "correct"
 
 _SAME_TOOL = "recovery is read as a later successful call of the failing tool, not a changed approach that succeeded"
-_UNIT_ASKED = "answer_format accepts any stated unit, not the one the task asks for"
 _UNANSWERED = "a query whose result the log lacks (it ends on the call) is not read as a query: N/A"
 #: (episode, criterion or "correct") -> why evalkit's reading differs from the label.
 KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
     ("c03", "recovered_after_error"): _SAME_TOOL + " (get_table_names refused the name; it read the schema)",
     ("c13", "recovered_after_error"): _SAME_TOOL + " (the failing tool does not exist, so it can never succeed)",
-    ("c17", "answer_format"): _UNIT_ASKED + " (EUR millions for USD millions)",
-    ("c18", "answer_format"): _UNIT_ASKED + " (GBP millions for USD millions)",
-    ("c19", "answer_format"): _UNIT_ASKED + " (billions for millions)",
-    ("c22", "answer_format"): _UNIT_ASKED + " (millions for thousands)",
-    ("c23", "answer_format"): _UNIT_ASKED + " (millions for thousands)",
     ("c26", "no_repeated_calls"): "N/A with no tool call, though the criterion has no applies_when (nothing repeated)",
     ("c27", "no_repeated_calls"): "N/A with no tool call, though the criterion has no applies_when (nothing repeated)",
     ("c72", "discovered_tables"): _UNANSWERED,

@@ -404,7 +404,8 @@ def test_answer_correct() -> None:
         ("x", "FINAL ANSWER: 3.2 times", True),
         ("x", "FINAL ANSWER: 3.2", False),
         ("USD millions", "FINAL ANSWER: $1,350 million", True),
-        ("USD millions", "FINAL ANSWER: 1.35bn", True),
+        ("USD millions", "FINAL ANSWER: 1.35bn", False),  # the right amount, not the scale asked for
+        ("USD millions", "FINAL ANSWER: €1,350 million", False),  # not the currency asked for
         ("USD millions", "FINAL ANSWER: 1350 USD millions", True),
         ("USD millions", "FINAL ANSWER: 1350", False),
         ("count", "FINAL ANSWER: 4", True),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from evalkit.contracts.answers import check_answer, extract_final_answer
+from evalkit.contracts.answers import check_answer, extract_final_answer, read_answer, unit_currency
+from evalkit.contracts.suite import TaskSpec
 from evalkit.scoring.checks._common import answer_numbers, arg, declines, listed, seqs
 from evalkit.scoring.registry import CheckContext, Verdict, check
 
@@ -40,6 +41,26 @@ def unit_stated(unit: str | None, text: str) -> bool | None:
         return bool(_UNIT_PATTERNS[unit].search(text))
     if unit.startswith("USD "):
         return bool(_USD_SCALED.search(text))
+    return None
+
+
+_SCALE_OF_UNIT = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
+_SCALE_NAMES = {1e3: "thousands", 1e6: "millions", 1e9: "billions", 1e12: "trillions"}
+
+
+def _other_unit(task: TaskSpec, reply: str) -> str | None:
+    """The currency or scale the figure read as the answer is stated in, when it is not the one asked for
+    (``EUR`` for ``USD millions``, ``billions`` for ``USD millions``); None when it agrees or says neither."""
+    unit = task.answer.unit or ""
+    figure = read_answer(task.answer, reply, task.question).figure
+    if figure is None:
+        return None
+    asked = unit_currency(unit)
+    if asked is not None and figure.currency_code is not None and figure.currency_code != asked:
+        return figure.currency_code
+    scale = _SCALE_OF_UNIT.get(unit.split(" ", 1)[-1]) if " " in unit else None
+    if scale is not None and figure.scale is not None and figure.scale != scale:
+        return _SCALE_NAMES.get(figure.scale, f"a scale of {figure.scale:g}")
     return None
 
 
@@ -84,8 +105,12 @@ def answer_format(ctx: CheckContext) -> Verdict:
     if bool(arg(ctx.args, "require_unit", True)) and task is not None and task.answer.kind == "number":
         answer = extract_final_answer(text)
         stated = None if declines(answer) else unit_stated(task.answer.unit, answer)
+        other = _other_unit(task, text) if stated else None
         if stated is False:
             problems.append(f"does not state the unit asked for ({task.answer.unit})")
+        elif other is not None:
+            problems.append(f"states its figure in {other}, not the unit asked for ({task.answer.unit})")
+            stated = None
         elif stated:
             unit_note = f", with the unit ({task.answer.unit})"
     if problems:
