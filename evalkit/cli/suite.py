@@ -319,6 +319,21 @@ def import_command(
     comma-separated; columns that are not SQL identifiers renamed) and described in DIR/data/catalog.yaml,
     with column types inferred by DuckDB; a DuckDB file is copied to DIR/data.
 
+    CSV files may be tables as reports print them: a title line above the header becomes the table's
+    caption (a unit in it, 'in EUR millions', the unit of its amount columns); a header of several rows is
+    joined per column (',Fiscal year,' above 'Item,2022,2023' gives fiscal_year_2022); footnote marks
+    ('Revenue (1)', 'Net income*', '¹') are stripped from names and values and footnote lines under the
+    table kept in the caption; a unit in a label ('Total assets (USD m)', '(in thousands)', "('000)", '(€)',
+    'Margin %') becomes the column's unit. A column whose cells are all numbers as reports print them
+    ('(1,234)', '−45', '$40.00', '12.5%', 'FY2022') or nil marks is cleaned into numbers: a dash alone
+    ('—', '–', '-') is 0, a dash with % ('- - %') and 'n/a', 'n.m.' are empty; its description names the raw
+    forms ('suite info' shows them). Lines starting with # before the header set what a file cannot show:
+
+      # caption: Consolidated income statement, FY2022-2024
+      # unit: EUR millions       (of the amount columns that state none)
+      # column backlog: Orders not yet delivered
+      # column lead_time: unit=days; Average time from order to delivery
+
     --questions is JSONL (one object per line) or CSV (a header row) with these fields:
 
     {question fields}

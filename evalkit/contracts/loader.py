@@ -33,19 +33,26 @@ def suite_search_path() -> list[Path]:
 
 
 def find_suite(ref: str | Path) -> Path:
-    """The folder of a suite given as a path (folder or suite.yaml) or a name on the search path."""
+    """The folder of a suite given as a path (folder or suite.yaml) or a name on the search path.
+
+    A bare name (text without a path separator) that is also a folder in the working directory but not a
+    suite (a folder of reports, say) is looked up on the search path rather than refused."""
     p = Path(ref)
     if p.is_file() and p.name == SUITE_FILE:
         return p.parent
     if (p / SUITE_FILE).is_file():
         return p
-    if p.exists():
+    bare = isinstance(ref, str) and not any(sep in ref for sep in ("/", os.sep)) and ref not in (".", "..")
+    if p.exists() and not bare:
         raise SpecError(f"{p}: not a suite (no {SUITE_FILE} in it)")
     for base in suite_search_path():
         if (base / str(ref) / SUITE_FILE).is_file():
             return base / str(ref)
     names = sorted({n for n, _ in list_suites()})
     hint = f"; known suites: {', '.join(names)}" if names else ""
+    if p.exists():
+        raise SpecError(f"{p}: not a suite (no {SUITE_FILE} in it), and no suite named {str(ref)!r} on the search "
+                        f"path{hint}")  # fmt: skip
     raise SpecError(f"suite {str(ref)!r} not found (a folder with {SUITE_FILE}, or a suite name){hint}")
 
 

@@ -89,6 +89,39 @@ def _closest(word: str, choices: list[str], n: int = 3) -> list[str]:
     return [by_lower[f] for f in found]
 
 
+MAX_CANDIDATES = 5
+
+
+def shorten_error(message: str, max_candidates: int = MAX_CANDIDATES) -> str:
+    """A DuckDB error as an agent can act on it: DuckDB lists every overload of a function called with the
+    wrong argument types (``extract`` has 20, some errors run to thousands of characters); keep the first
+    ``max_candidates`` of that list, say how many were left out, and keep the rest (the first line, and the
+    ``LINE 1:`` pointer to where the query failed). Blank lines are dropped."""
+    out: list[str] = []
+    listed = dropped = 0
+
+    def close_list() -> None:
+        nonlocal listed, dropped
+        if dropped:
+            out.append(f"\t(… and {dropped} more candidate functions)")
+        listed = dropped = 0
+
+    for line in message.splitlines():
+        if listed or (out and out[-1].strip() == "Candidate functions:"):
+            if line[:1] == "\t" and line.strip():
+                listed += 1
+                if listed > max_candidates:
+                    dropped += 1
+                else:
+                    out.append(line)
+                continue
+            close_list()
+        if line.strip():
+            out.append(line)
+    close_list()
+    return "\n".join(out)
+
+
 _MISSING_TABLE = re.compile(r"Table with name (.+?) does not exist")
 _MISSING_COLUMN = re.compile(r'(?:Referenced column|does not have a column named) "([^"]+)"')
 
@@ -279,7 +312,7 @@ class FinanceEnvironment:
         return self._sql_error(out, tables)
 
     def _sql_error(self, out: SqlOutcome, tables: list[str]) -> ToolResult:
-        message = out.text
+        message = shorten_error(out.text)
         m = _MISSING_TABLE.search(message) if out.error_class == "CatalogException" else None
         if m:
             missing = m.group(1).strip('"')

@@ -22,7 +22,7 @@ from evalkit.contracts.suite import TaskSpec
 from evalkit.models import persona_answers as answers
 from evalkit.models import persona_scripts as faults
 from evalkit.models.persona_kit import Step, Trail
-from evalkit.models.scripts import PERSONAS, Action, FinalAction, unit_hash
+from evalkit.models.scripts import Action, FinalAction, unit_hash
 
 ScriptFn = Callable[[TaskSpec, int, int, Trail], Step]
 
@@ -92,7 +92,6 @@ REGISTRY: dict[str, Persona] = {
         ),
     )
 }
-assert tuple(REGISTRY) == PERSONAS, "scripts.PERSONAS names the registry's personas, in order"
 
 
 def persona_design(model: str) -> str | None:

@@ -65,12 +65,15 @@ def register_suite(suite: SuiteSpec, models: Sequence[str] = ()) -> list[str]:
     """Make a suite's tasks known to the scripted agents (keyed by the suite's content hash). For each of
     ``models`` (litellm model strings) that follows reference solutions, warn up front when some tasks have
     none, and say what it does there; the warnings are also returned."""
+    from evalkit.models.personas import REGISTRY
+
     _TASKS[suite.content_hash] = {t.id: t for t in suite.tasks}
     bare = [t.id for t in suite.tasks if not t.reference.steps]
     warnings = []
     for model in dict.fromkeys(models):
-        policy = model.removeprefix("scripted/") if model.startswith("scripted/") else None
-        if not bare or policy is None or policy not in POLICIES or policy in ("reckless", "big-model"):
+        policy = model.removeprefix("scripted/") if model.startswith("scripted/") else ""
+        persona = REGISTRY.get(policy)
+        if not bare or not (policy in ("disciplined", "noisy") or (persona is not None and persona.needs_reference)):
             continue
         what = (
             "it looks at the tables and declines them"

@@ -3,8 +3,11 @@
 Tables: a folder of ``.csv`` / ``.parquet`` files (or one such file), or a DuckDB file. Files are copied
 into ``data/tables`` (CSV normalised to comma-separated UTF-8 with a header; columns that are not SQL
 identifiers renamed) and described in ``data/catalog.yaml`` with column types inferred by DuckDB (the
-narrowest of INTEGER, BIGINT, DOUBLE, DATE, BOOLEAN that every value converts to, else VARCHAR). A DuckDB
-file is copied to ``data/`` as it is.
+narrowest of INTEGER, BIGINT, DOUBLE, DATE, BOOLEAN that every value converts to, else VARCHAR). A CSV
+file is first cleaned as reports print tables (title line, headers of several rows, footnote marks, units
+in labels, numbers stored as text; see :mod:`evalkit.suites.tabletext`), and what cleaning found goes into
+the catalog: the caption, each column's unit and a description naming the raw forms. A DuckDB file is
+copied to ``data/`` as it is.
 
 Questions: JSONL (one object per line) or CSV (a header row), with the fields of :data:`FIELDS`; see
 :func:`evalkit.suites.questions.parse_questions`. Every problem is reported at once as one ``SpecError``
@@ -19,7 +22,8 @@ import os
 import re
 import secrets
 import shutil
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -28,6 +32,7 @@ import yaml
 from evalkit.contracts.suite import SuiteSpec, Tolerance
 from evalkit.errors import ConfigError, DatabaseError, SpecError
 from evalkit.suites.questions import DEFAULT_TOLERANCE, Question, fill_tables, parse_questions, slug
+from evalkit.suites.tabletext import SourceTable, catalog_column, stage_table
 
 if TYPE_CHECKING:
     import duckdb
@@ -55,16 +60,6 @@ _CANDIDATES = {  # DuckDB's type of a column -> catalog types to try, narrowest 
 }
 
 
-@dataclass
-class SourceTable:
-    """A user table: its SQL name, source file and columns (new name, name in the file, catalog type)."""
-
-    name: str
-    source: Path
-    columns: list[tuple[str, str, str]] = field(default_factory=list)
-    company: str = "default"
-
-
 @dataclass(frozen=True)
 class ImportResult:
     path: Path
@@ -86,9 +81,26 @@ def import_suite(
     tables, questions = Path(tables), Path(questions)
     target = Path(out) if out is not None else Path("suites") / name
     _check_target(name, tables, questions, target, force)
+    is_duckdb = tables.is_file() and tables.suffix.lower() in DUCKDB_SUFFIXES
+    stage = Path(tempfile.mkdtemp(prefix="evalkit-import-"))
+    try:
+        return _import(name, tables, questions, target, description, default_tolerance, is_duckdb, stage)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _import(
+    name: str,
+    tables: Path,
+    questions: Path,
+    target: Path,
+    description: str | None,
+    default_tolerance: Tolerance,
+    is_duckdb: bool,
+    stage: Path,
+) -> ImportResult:
     problems: list[str] = []
     notes: list[str] = []
-    is_duckdb = tables.is_file() and tables.suffix.lower() in DUCKDB_SUFFIXES
     if is_duckdb:
         from evalkit.env.database import catalog_from_duckdb
 
@@ -97,7 +109,7 @@ def import_suite(
         owners = {t.name: t.company for t in catalog.tables}
         sources: list[SourceTable] = []
     else:
-        sources = _scan_tables(tables, problems, notes)
+        sources = _scan_tables(tables, problems, notes, stage)
         names = [t.name for t in sources]
         owners = {}
     if problems:  # the tables cannot be read: nothing to check the questions against
@@ -172,7 +184,7 @@ def _column_name(raw: str, index: int, taken: set[str]) -> str:
     return name
 
 
-def _scan_tables(path: Path, problems: list[str], notes: list[str]) -> list[SourceTable]:
+def _scan_tables(path: Path, problems: list[str], notes: list[str], stage: Path) -> list[SourceTable]:
     """The tables of a folder of CSV/Parquet files (or of one file), with inferred column types."""
     import duckdb
 
@@ -196,8 +208,10 @@ def _scan_tables(path: Path, problems: list[str], notes: list[str]) -> list[Sour
                 notes.append(f"{f.name}: table named {name}")
             table = SourceTable(name, f)
             try:
+                if f.suffix.lower() == ".csv":
+                    stage_table(table, stage, notes)
                 _infer_columns(con, table, notes)
-            except duckdb.Error as e:
+            except (duckdb.Error, ValueError, OSError) as e:
                 problems.append(f"{f}: cannot read: {str(e).splitlines()[0]}")
                 continue
             out.append(table)
@@ -219,15 +233,18 @@ def _infer_columns(con: duckdb.DuckDBPyConnection, table: SourceTable, notes: li
 
     described = con.execute(f"DESCRIBE SELECT * FROM {reader(table.source, all_varchar=False)}").fetchall()
     taken: set[str] = set()
+    renamed: list[str] = []
     tries: list[tuple[int, str]] = []
     for i, row in enumerate(described):
         raw, dtype = str(row[0]), str(row[1]).upper()
         candidates = _CANDIDATES.get(dtype.split("(")[0], ())
         tries.extend((i, c) for c in candidates)
         new = _column_name(raw, i, taken)
-        if new != raw:
-            notes.append(f"{table.source.name}: column {raw!r} renamed to {new}")
+        if new != table.labels.get(raw, raw):
+            renamed.append(f"{table.labels.get(raw, raw)!r} renamed to {new}")
         table.columns.append((new, raw, "VARCHAR"))
+    if renamed:  # one note per file
+        notes.append(f"{table.source.name}: column {', '.join(renamed)}")
     if tries:
         checks = ", ".join(
             f"count_if({quote_ident(table.columns[i][1])} IS NOT NULL AND "
@@ -243,7 +260,8 @@ def _infer_columns(con: duckdb.DuckDBPyConnection, table: SourceTable, notes: li
 
 def _assign_companies(tables: list[SourceTable], questions: list[Question], problems: list[str]) -> dict[str, str]:
     """A table belongs to the company of the questions that use it (with one company, every table does;
-    tables no question assigns belong to ``default``). Returns company id -> name."""
+    a table no question uses belongs to the company of the other tables with its name's prefix, else to
+    ``default``). Returns company id -> name."""
     names = {"default": "default"}
     for q in questions:
         if q.company and q.company not in names:
@@ -260,6 +278,14 @@ def _assign_companies(tables: list[SourceTable], questions: list[Question], prob
                 continue
             first[t] = q
             by_name[t].company = q.company or "default"
+    prefixes: dict[str, set[str]] = {}  # a file-name prefix (``kestrel_``) -> the companies of its tables
+    for table in tables:
+        if table.company != "default":
+            prefixes.setdefault(table.name.split("_", 1)[0], set()).add(table.company)
+    for table in tables:
+        owners = prefixes.get(table.name.split("_", 1)[0], set()) if "_" in table.name else set()
+        if table.company == "default" and len(owners) == 1 and len(names) > 2:
+            table.company = next(iter(owners))
     if len(names) == 2:
         only = next(c for c in names if c != "default")
         for table in tables:
@@ -302,20 +328,18 @@ def _write_tables(
                 "name": t.name,
                 "company": t.company,
                 "file": f"tables/{t.name}{t.source.suffix.lower()}",
-                "description": f"Imported from {t.source.name}.",
-                "columns": [_column(new, raw, ctype) for new, raw, ctype in t.columns],
+                "description": f"{t.caption} (imported from {(t.origin or t.source).name})"
+                if t.caption
+                else f"Imported from {(t.origin or t.source).name}.",
+                "columns": [
+                    catalog_column(new, t.labels.get(raw, raw), ctype, *t.meta.get(raw, (None, "")))
+                    for new, raw, ctype in t.columns
+                ],
             }
             for t in tables
         ],
     }
     _dump(folder / "catalog.yaml", catalog, "Written by evalkit suite import.")
-
-
-def _column(name: str, raw: str, ctype: str) -> dict[str, str]:
-    column = {"name": name, "type": ctype}
-    if name != raw:
-        column["description"] = f"{raw!r} in the source file"
-    return column
 
 
 # --------------------------------------------------------------------------------------------- suite
