@@ -31,7 +31,7 @@ test: $(STAMP)
 	$(BIN)/ruff check evalkit tests bench
 	$(BIN)/ruff format --check evalkit tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider --cov --cov-report=term
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto --cov --cov-report=term
 
 lint: $(STAMP)
 	$(BIN)/ruff check evalkit tests bench
