@@ -30,7 +30,7 @@ class QueryCheck:
 # ------------------------------------------------------------------------------------------- checks
 
 _DIALECT = sqlglot.Dialect.get_or_raise("duckdb")
-_FORBIDDEN_KEYWORDS = frozenset(
+UNSAFE_KEYWORDS = frozenset(
     {
         "COPY", "ATTACH", "DETACH", "INSTALL", "LOAD", "PRAGMA", "SET", "RESET", "CALL", "EXPORT", "IMPORT",
         "CREATE", "INSERT", "UPDATE", "DELETE", "DROP", "ALTER", "TRUNCATE", "VACUUM", "CHECKPOINT", "USE",
@@ -50,8 +50,8 @@ _FORBIDDEN_NODE_NAMES = (
 _FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = tuple(
     t for t in (getattr(exp, n, None) for n in _FORBIDDEN_NODE_NAMES) if isinstance(t, type)
 )
-#: Functions that read files, the network, settings or the environment, or run SQL from a string.
-_FORBIDDEN_FUNCS = frozenset(
+#: Functions that read files, the network, settings, secrets or the environment, or run SQL from a string.
+UNSAFE_FUNCTIONS = frozenset(
     {
         "getenv", "current_setting", "glob", "sniff_csv", "query", "query_table", "parquet_scan",
         "iceberg_scan", "delta_scan", "sqlite_scan", "sqlite_attach", "postgres_scan", "postgres_attach",
@@ -60,10 +60,12 @@ _FORBIDDEN_FUNCS = frozenset(
         "python_map_function", "from_csv_auto", "json_execute_serialized_sql", "sql_auto_complete",
     }
 )  # fmt: skip
-_FORBIDDEN_PREFIXES = (
+UNSAFE_PREFIXES = (
     "read_", "parquet_", "duckdb_", "pragma_", "json_execute", "sqlite_", "postgres_", "mysql_",
-    "iceberg_", "delta_", "http", "s3_", "azure_", "gcs_", "st_read", "enable_", "disable_",
+    "iceberg_", "delta_", "http", "s3_", "azure_", "gcs_", "st_read", "load_aws", "enable_", "disable_",
 )  # fmt: skip
+"""With ``UNSAFE_KEYWORDS`` and ``UNSAFE_FUNCTIONS``, the one deny list: the sandbox refuses what it names
+before a query runs, and the ``safe_sql`` check fails a trace that tried it."""
 _TABLE_FUNCS = frozenset({"range", "generate_series", "unnest"})
 _DESCRIBE_NODES = ("DESCRIBE", "SUMMARIZE", "SHOW")
 FIRST_WORD = re.compile(r"(?:\s+|--[^\n]*\n?|/\*.*?\*/)*([A-Za-z_]+)", re.S)
@@ -77,8 +79,9 @@ def _func_name(node: exp.Func) -> str:
     return node.sql_name().lower()
 
 
-def _forbidden_func(name: str) -> bool:
-    return name in _FORBIDDEN_FUNCS or name.startswith(_FORBIDDEN_PREFIXES)
+def unsafe_function(name: str) -> bool:
+    """Whether a (lower-case) function reads files, the network, settings or secrets, or runs SQL text."""
+    return name in UNSAFE_FUNCTIONS or name.startswith(UNSAFE_PREFIXES) or name.endswith("_scan")
 
 
 def _arg(node: exp.Expr, key: str) -> Any:
@@ -93,7 +96,7 @@ def analyse(query: str, refuse_select_star: bool, refuse_unfiltered: bool) -> Qu
     except sqlglot.errors.SqlglotError as e:
         return QueryCheck(refusal=f"refused: the query could not be analysed ({e}); use standard SQL")
     for tok in tokens:
-        if tok.token_type not in _LITERAL_TOKENS and tok.text.upper() in _FORBIDDEN_KEYWORDS:
+        if tok.token_type not in _LITERAL_TOKENS and tok.text.upper() in UNSAFE_KEYWORDS:
             return QueryCheck(
                 refusal=f"refused: {tok.text.upper()} is not allowed; only read-only SELECT queries may run "
                 f'(quote it as "{tok.text}" if it is a column name)'
@@ -143,14 +146,14 @@ def _node_refusal(node: exp.Expr, ctes: dict[str, exp.Expr], tables: list[str]) 
         return f"refused: {type(node).__name__.upper()} is not allowed; only read-only SELECT queries may run"
     if isinstance(node, exp.Func):
         name = _func_name(node)
-        if _forbidden_func(name):
+        if unsafe_function(name):
             return f"refused: {name}() reads files, settings or the environment and is not allowed; {_READ_ROUTE}"
         return None
     if not isinstance(node, exp.Table):
         return None
     if isinstance(node.this, exp.Func):
         name = _func_name(node.this)
-        if _forbidden_func(name):
+        if unsafe_function(name):
             return _node_refusal(node.this, ctes, tables)
         if name not in _TABLE_FUNCS:
             return f"refused: the table function {name}() is not allowed; {_READ_ROUTE}"
