@@ -37,9 +37,13 @@ from evalkit.contracts.answers import parse_amount
 from evalkit.contracts.config import SCRIPTED_AGENTS
 from evalkit.contracts.suite import SuiteSpec, TaskSpec
 
-PERSONAS = tuple(a.removeprefix("scripted/") for a in SCRIPTED_AGENTS[3:])
-"""The fault-injection personas (``evalkit.models.personas``), after the three agents above."""
-POLICIES = ("disciplined", "reckless", "noisy", *PERSONAS)
+_AGENTS = ("disciplined", "reckless", "noisy")
+PERSONAS = tuple(n for n in (a.removeprefix("scripted/") for a in SCRIPTED_AGENTS) if n not in _AGENTS)
+"""The fault-injection personas (``evalkit.models.personas.REGISTRY``): the scripted names that are not one of
+the three agents above. ``contracts.config.SCRIPTED_AGENTS`` is where a name is added (the config layer
+resolves ``--model scripted/NAME`` and cannot import this one); ``tests/models/test_personas.py`` checks that
+the names and the registry agree."""
+POLICIES = (*_AGENTS, *PERSONAS)
 _TASKS: dict[str, dict[str, TaskSpec]] = {}
 _POLICY_FILES = (
     "scripts.py", "scripted.py", "textproto.py", "personas.py", "persona_kit.py", "persona_replies.py",

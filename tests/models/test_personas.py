@@ -196,3 +196,12 @@ def test_a_suite_without_reference_sql_is_solved_from_the_schema_or_declined(min
         assert labels.mode == "gave_up_without_query" and labels.verdicts["discovered_tables"] == "na"
     finally:
         pool.close()
+
+
+def test_the_configured_names_and_the_registry_agree() -> None:
+    """A persona added to the registry but not to ``contracts.config.SCRIPTED_AGENTS`` could never be run, and a
+    configured name without a registry entry would fail mid-run."""
+    from evalkit.models.personas import REGISTRY
+    from evalkit.models.scripts import PERSONAS
+
+    assert tuple(REGISTRY) == PERSONAS
