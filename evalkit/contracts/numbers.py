@@ -158,6 +158,13 @@ def parse_amount(text: str) -> tuple[float, str | None] | None:
     return (n.value, unit) if math.isfinite(n.value) else None
 
 
+def unit_scale(unit: str | None) -> float | None:
+    """The scale a task's unit asks for (``USD millions`` → 1e6, ``shares thousands`` → 1e3); None for a unit
+    without one (``USD``, ``%``, a count)."""
+    scale = _UNIT_SCALE.get(unit or "")
+    return scale if scale is not None and scale != 1.0 else None
+
+
 def value_candidates(p: ParsedNumber, unit: str | None) -> list[float]:
     """The values the parsed number may stand for, expressed in the expected unit."""
     v = p.value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from evalkit.contracts.answers import check_answer, extract_final_answer, read_answer, unit_currency
+from evalkit.contracts.numbers import unit_scale
 from evalkit.contracts.suite import TaskSpec
 from evalkit.scoring.checks._common import answer_numbers, arg, declines, listed, seqs
 from evalkit.scoring.registry import CheckContext, Verdict, check
@@ -44,7 +45,6 @@ def unit_stated(unit: str | None, text: str) -> bool | None:
     return None
 
 
-_SCALE_OF_UNIT = {"thousands": 1e3, "millions": 1e6, "billions": 1e9}
 _SCALE_NAMES = {1e3: "thousands", 1e6: "millions", 1e9: "billions", 1e12: "trillions"}
 
 
@@ -58,7 +58,7 @@ def _other_unit(task: TaskSpec, reply: str) -> str | None:
     asked = unit_currency(unit)
     if asked is not None and figure.currency_code is not None and figure.currency_code != asked:
         return figure.currency_code
-    scale = _SCALE_OF_UNIT.get(unit.split(" ", 1)[-1]) if " " in unit else None
+    scale = unit_scale(unit)
     if scale is not None and figure.scale is not None and figure.scale != scale:
         return _SCALE_NAMES.get(figure.scale, f"a scale of {figure.scale:g}")
     return None
