@@ -298,7 +298,7 @@ def compare_runs(
             raise ConfigError(f"compare needs two different runs; all of {', '.join(runs)} are run {ids[0]}")
         ref = None
         if reference is not None:
-            ref = reference if reference in ids else st.resolve_run(reference).run_id
+            ref = ids[list(runs).index(reference)] if reference in runs else st.resolve_run(reference).run_id
             if ref not in ids:
                 raise ConfigError(f"the reference {reference!r} must be one of the runs compared")
         return compare(st, ids, reference=ref, rubrics=rubrics, alpha=alpha)

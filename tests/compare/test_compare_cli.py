@@ -41,6 +41,16 @@ def test_compare_errors(runs: dict[str, object]) -> None:
     assert missing.returncode == 2 and "nope" in missing.stderr
 
 
+def test_reference_may_be_a_run_file_as_given(runs: dict[str, object]) -> None:
+    """``--reference`` takes what the runs take: an exported file named among them is the reference."""
+    store, baseline = str(runs["store"]), str(runs["file"])
+    out = run_cli("compare", baseline, "bad", "--reference", baseline, "--store", store)
+    assert out.returncode == 0, out.stderr
+    swapped = run_cli("compare", "bad", baseline, "--reference", baseline, "--store", store)
+    assert swapped.returncode == 0, swapped.stderr
+    assert "no run matches" not in swapped.stderr
+
+
 def test_show_puts_two_runs_side_by_side(runs: dict[str, object]) -> None:
     store = str(runs["store"])
     out = run_cli("show", "good", "t1", "--vs", str(runs["file"]), "--epoch", "0", "--store", store)
