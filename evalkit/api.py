@@ -271,7 +271,7 @@ def write_report(
         raise ConfigError("give at least one RUN to report on")
     with open_runs(_store(store), runs) as (st, ids):
         report = build(st, ids, rubrics=rubrics)
-        paths = target_paths(report, formats, Path(output) if output is not None else None)
+        paths = target_paths(report, formats, output)  # as given: a trailing separator means a folder
         limit = DEFAULT_TRACE_LIMIT if trace_limit is None else trace_limit
         texts = {fmt: render(report, fmt, st, trace_limit=limit) for fmt in paths}
     return report, {fmt: write_text(path, texts[fmt]) for fmt, path in paths.items()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -23,8 +22,11 @@ def report_command(
         "-f",
         help="term, md, html, json or junit; repeat for several. Files go under reports/ unless -o is given.",
     ),
-    output: Path = typer.Option(
-        None, "--output", "-o", help="The file to write (one format) or a folder (several formats)."
+    output: str = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="The file to write (one format), or a folder (a trailing /, or several formats or runs): created.",
     ),
     rubric: list[str] = typer.Option(
         None, "--rubric", "-r", help="Use only these rubrics' stored scores (default: every rubric scored)."

@@ -60,18 +60,20 @@ def render(report: Report, fmt: str, store: TraceStore, *, trace_limit: int = DE
     raise ConfigError(f"unknown report format {fmt!r} (known: {', '.join(FORMATS)})")
 
 
-def target_paths(report: Report, formats: Sequence[str], output: Path | None) -> dict[str, Path]:
-    """Where each file format goes. ``output`` is a file for one format, or a folder (an existing one, a
-    path ending in a separator, or a path without an extension when several formats are asked for) for
-    several; without it, ``reports/<runs>.<ext>``."""
+def target_paths(report: Report, formats: Sequence[str], given: str | Path | None) -> dict[str, Path]:
+    """Where each file format goes. ``given`` is a file for one format and one run, or a folder (created when
+    written): an existing one, a path ending in a separator, or a path without an extension when several
+    formats or several runs are reported; without it, ``reports/<runs>.<ext>``."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ConfigError(f"unknown report format {unknown[0]!r} (known: {', '.join(FORMATS)})")
     files = [f for f in dict.fromkeys(formats) if f != "term"]
+    output = Path(given) if given is not None else None
     if output is not None and not files:
         raise ConfigError("-o/--output names a file, but the terminal format writes none (add --format md, ...)")
+    several = len(files) > 1 or len(report.runs) > 1
     as_folder = output is not None and (
-        output.is_dir() or str(output).endswith(("/", os.sep)) or (len(files) > 1 and not output.suffix)
+        output.is_dir() or str(given).endswith(("/", os.sep)) or (several and not output.suffix)
     )
     if output is not None and not as_folder and len(files) > 1:
         raise ConfigError(f"-o {output} is one file but {len(files)} formats were asked for: give a folder")

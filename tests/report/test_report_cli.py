@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
+from evalkit.report.model import Report
+from evalkit.report.write import target_paths
 from tests.cli_runner import run_cli
 from tests.conftest import FIXTURES
 
@@ -49,6 +52,21 @@ def test_output_path_and_its_errors(report_store: tuple[Path, str], tmp_path: Pa
     assert missing.returncode == 2 and "no-such-run" in missing.stderr
     bad = run_cli("report", "latest", "--store", str(store), "-f", "pdf")
     assert bad.returncode == 2 and "pdf" in bad.stderr
+
+
+def test_output_folder_by_trailing_slash_or_several_runs(
+    report_store: tuple[Path, str], report: Report, tmp_path: Path
+) -> None:
+    """``-o out/`` is a folder (created) even for one format; so is an extension-less ``-o`` for several runs."""
+    store, _ = report_store
+    slash = run_cli("report", "latest", "--store", str(store), "-f", "json", "-o", f"{tmp_path / 'out'}/")
+    assert slash.returncode == 0, slash.stderr
+    assert (tmp_path / "out").is_dir() and [p.suffix for p in (tmp_path / "out").iterdir()] == [".json"]
+    other = replace(report.runs[0], run_id="other", name="other")
+    two_runs = replace(report, runs=(*report.runs, other))
+    paths = target_paths(two_runs, ["md"], tmp_path / "both")
+    assert paths["md"].parent == tmp_path / "both" and paths["md"].name.endswith("__other.md")
+    assert target_paths(report, ["md"], tmp_path / "one")["md"] == tmp_path / "one"
 
 
 def test_run_writes_its_markdown_and_html_reports(tmp_path: Path) -> None:
