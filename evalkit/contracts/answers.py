@@ -264,7 +264,11 @@ def expected_text(task: TaskSpec, *, detail: bool = False) -> str:
     """The expected answer as text: as recorded with a sample (``Sample.expected``: ``1350 USD millions``,
     ``12.5%``, ``a, b``, ``rev=1500, chg=11.1``), or, with ``detail``, for a reader who judges an answer
     against it: a list says whether its order matters, a template gives its wording and each blank's unit."""
-    a = task.answer
+    return answer_text(task.answer, detail=detail)
+
+
+def answer_text(a: ExpectedAnswer, *, detail: bool = False) -> str:
+    """``expected_text`` of an answer on its own."""
     if a.kind == "list" and isinstance(a.value, tuple):
         order = (" (in this order)" if a.ordered else " (any order)") if detail else ""
         return ", ".join(a.value) + order
@@ -276,6 +280,19 @@ def expected_text(task: TaskSpec, *, detail: bool = False) -> str:
     if isinstance(a.value, float):
         return _amount_text(a.value, a.unit)
     return str(a.value)
+
+
+def describe_answer(a: ExpectedAnswer) -> str:
+    """The answer and how a reply is matched against it, for a person reading the task:
+    ``2167.1 USD millions (within 0.5 % relative)``, ``2019 (exact)``, ``a, b (any order)``."""
+    text = answer_text(a, detail=True)
+    if a.kind != "number" or not isinstance(a.value, float):
+        return text if a.kind in ("list", "template") else f"{text} ({a.kind})"
+    if a.exact or is_year_answer(a):
+        return f"{text} (exact)"
+    rules = [f"± {a.tolerance.abs:g}"] if a.tolerance.abs is not None else []
+    rules += [f"{a.tolerance.rel * 100:g} % relative"] if a.tolerance.rel is not None else []
+    return f"{text} (within {' or '.join(rules)})" if rules else f"{text} (exact)"
 
 
 def _amount_text(value: float, unit: str | None) -> str:

@@ -63,6 +63,12 @@ class ExpectedAnswer:
     blanks: tuple[Blank, ...] = ()
     exact: bool = False
 
+    def __str__(self) -> str:
+        """The answer and its matching rule, as ``suite show`` prints it (the repr stays for debugging)."""
+        from evalkit.contracts.answers import describe_answer
+
+        return describe_answer(self)
+
 
 @dataclass(frozen=True)
 class ReferenceStep:

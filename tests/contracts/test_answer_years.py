@@ -92,3 +92,18 @@ def test_a_year_never_matches_its_neighbour(year: int, off: int, form: str, rel:
     gold = ExpectedAnswer("number", float(year), None, Tolerance(rel=rel))
     assert check_answer(gold, form.format(year)).correct
     assert not check_answer(gold, form.format(year + off)).correct
+
+
+def test_describe_answer_says_how_a_reply_is_matched() -> None:
+    """What ``suite show`` prints for an answer: the value, its unit and the matching rule, not a repr."""
+    from evalkit.contracts.suite import ExpectedAnswer, Tolerance
+
+    assert str(ExpectedAnswer("number", 2167.1, "USD millions", Tolerance(rel=0.005))) == (
+        "2167.1 USD millions (within 0.5 % relative)"
+    )
+    assert str(ExpectedAnswer("number", 2019.0)) == "2019 (exact)"
+    assert (
+        str(ExpectedAnswer("number", 3.0, "x", Tolerance(abs=0.05, rel=0.01))) == "3x (within ± 0.05 or 1 % relative)"
+    )
+    assert str(ExpectedAnswer("list", ("a", "b"), ordered=False)) == "a, b (any order)"
+    assert str(ExpectedAnswer("text", "Acme")) == "Acme (text)"

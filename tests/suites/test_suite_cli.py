@@ -141,6 +141,7 @@ def test_list_validate_show(mini_suite: Path, tmp_path: Path, monkeypatch: pytes
     assert code == 0 and "mini 1.0: valid (4 tasks; 3 tables)" in out
     code, out, _ = invoke("suite", "show", str(mini_suite), "t3")
     assert code == 0 and "emp = SELECT employees FROM acme_headcount" in out
+    assert "answer: 250 USD thousands (within 0.5 % relative)" in out and "ExpectedAnswer(" not in out
     code, _, err = invoke("suite", "show", str(mini_suite), "t33")
     assert code == 2 and "no task 't33'" in err and "t3" in err
     broken = mutated_mini(tmp_path, ("kind: single_table", "kind: one_table"))
