@@ -12,6 +12,15 @@ from evalkit.cli.state import StoreOption, console, err_console, store_path
 RUNS_HELP = "id, unique prefix, name, 'latest', or a file from 'evalkit export'"
 
 
+def _within(value: float | None, low: float, high: float | None) -> float | None:
+    """A range check that keeps the option's type column short: typer's ``min``/``max`` print the range
+    there, and at 80 columns that cut the longest option names (``--max-critical-failur…``)."""
+    if value is not None and (value < low or (high is not None and value > high)):
+        span = f"between {low:g} and {high:g}" if high is not None else f"{low:g} or more"
+        raise typer.BadParameter(f"{value:g} is not {span}")
+    return value
+
+
 def compare_command(
     runs: list[str] = typer.Argument(..., metavar="RUN_A RUN_B [RUN...]", help=f"Runs to compare: {RUNS_HELP}."),
     reference: str = typer.Option(
@@ -64,19 +73,30 @@ def gate_command(
     candidate: str = typer.Argument(..., metavar="CANDIDATE", help=f"The run to judge: {RUNS_HELP}."),
     baseline: str = typer.Option(None, "--baseline", "-b", help=f"The run to compare with: {RUNS_HELP}."),
     policy: Path = typer.Option(None, "--policy", "-p", help="A gate.yaml policy; the flags below override it."),
-    min_accuracy: float = typer.Option(None, "--min-accuracy", help="Fail below this accuracy (0..1).", min=0, max=1),
+    min_accuracy: float = typer.Option(
+        None, "--min-accuracy", help="Fail below this accuracy (0..1).", callback=lambda v: _within(v, 0, 1)
+    ),
     min_rubric_score: float = typer.Option(
-        None, "--min-rubric-score", help="Fail below this mean rubric score (0..1).", min=0, max=1
+        None,
+        "--min-rubric-score",
+        help="Fail below this mean rubric score (0..1).",
+        callback=lambda v: _within(v, 0, 1),
     ),
     min_criterion: list[str] = typer.Option(
         None, "--min-criterion", help="ID=RATE: fail when a criterion's pass rate is below RATE (repeatable)."
     ),
     max_cost_per_sample: float = typer.Option(None, "--max-cost-per-sample", help="Fail above this USD per sample."),
     max_invented_tables: int = typer.Option(
-        None, "--max-invented-tables", help="Most samples allowed to query a table that does not exist.", min=0
+        None,
+        "--max-invented-tables",
+        help="Most samples allowed to query a table that does not exist (0 or more).",
+        callback=lambda v: _within(v, 0, None),
     ),
     max_critical_failures: int = typer.Option(
-        None, "--max-critical-failures", help="Most failing verdicts allowed on critical criteria.", min=0
+        None,
+        "--max-critical-failures",
+        help="Most failing verdicts allowed on critical criteria (0 or more).",
+        callback=lambda v: _within(v, 0, None),
     ),
     alpha: float = typer.Option(None, "--alpha", help="Significance level of the regression tests (default 0.05)."),
     margin: float = typer.Option(

@@ -21,8 +21,8 @@ def score_command(
     judge: str = typer.Option(
         None,
         "--judge",
-        help="Judge model (a litellm model string or an alias from evalkit.yaml) for judge criteria that do not "
-        "name their own \\[default: judge: in evalkit.yaml]. Without one, judge criteria are skipped.",
+        help="Judge model (a litellm model string or an alias from evalkit.yaml) for the judge criteria that name "
+        "no model of their own (default: the judge: of evalkit.yaml). Without one, judge criteria are skipped.",
     ),
     suite: str = typer.Option(
         None, "--suite", help="Suite whose tasks and catalog to score against (default: the run's suite)."

@@ -46,3 +46,28 @@ def test_root_help_is_plain_text_and_command_help_is_rich() -> None:
     assert "evalkit run [OPTIONS]" in run.stdout
     assert any(c in run.stdout for c in BOX), "typer's rich help panels"
     assert get_command(app).rich_markup_mode == "rich"  # restored after the root's help
+
+
+def _command_paths() -> list[tuple[str, ...]]:
+    """Every command of the app, as the words a user types (``suite``, ``import``)."""
+    root = get_command(app)
+    paths: list[tuple[str, ...]] = []
+    for name, command in getattr(root, "commands", {}).items():  # typer may bring its own click: duck-typed
+        if hasattr(command, "commands"):
+            paths += [(name, sub) for sub in command.commands]
+        else:
+            paths.append((name,))
+    return paths
+
+
+def test_no_option_name_is_cut_at_80_columns() -> None:
+    """At 80 columns rich shrinks the options table; a range shown in the type column (typer's ``min``/``max``)
+    once left too little room and cut ``--max-critical-failures`` to ``--max-critical-failur…``."""
+    paths = _command_paths()
+    assert ("gate",) in paths and ("suite", "import") in paths
+    for path in paths:
+        out = run_cli(*path, "--help", env={"COLUMNS": "80"})
+        assert out.exit_code == 0, (path, out.stderr)
+        assert max(len(line) for line in out.stdout.splitlines()) <= 80, path
+        cut = [line for line in out.stdout.splitlines() if line.startswith("│ -") and "…" in line]
+        assert not cut, (path, cut)
