@@ -51,7 +51,9 @@ def load_config(path: Path | None = None) -> ProjectConfig:
     """Load ``path``, else ``$EVALKIT_CONFIG``, else ``./evalkit.yaml`` when it exists."""
     if path is None:
         env = os.environ.get("EVALKIT_CONFIG")
-        path = Path(env) if env else Path.cwd() / CONFIG_FILE
+        if env and not Path(env).expanduser().is_file():  # named on purpose: ignoring it would run without it
+            raise ConfigError(f"EVALKIT_CONFIG names {env}, which is not a file")
+        path = Path(env).expanduser() if env else Path.cwd() / CONFIG_FILE
         if not path.exists():
             return ProjectConfig()
     data, lines = load_yaml(path)

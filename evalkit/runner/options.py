@@ -59,6 +59,16 @@ class RunOptions:
             raise ConfigError("--limit must be at least 1")
         if self.max_attempts < 1:
             raise ConfigError("max_attempts must be at least 1")
+        # Each of these once ran and did something other than asked: 0 turns were ignored, -5 "finished"
+        # every sample at 0 %, a negative budget made an empty interrupted run, a 0 s timeout failed every call.
+        if self.max_turns is not None and self.max_turns < 1:
+            raise ConfigError(f"--max-turns must be at least 1 (got {self.max_turns})")
+        if self.max_cost is not None and not self.max_cost > 0:
+            raise ConfigError(f"--max-cost must be more than 0 USD (got {self.max_cost:g}); leave it out for no budget")
+        if not self.call_timeout_s > 0:
+            raise ConfigError(f"--timeout must be more than 0 seconds (got {self.call_timeout_s:g})")
+        if self.sample_timeout_s is not None and not self.sample_timeout_s > 0:
+            raise ConfigError(f"--sample-timeout must be more than 0 seconds (got {self.sample_timeout_s:g})")
 
     @classmethod
     def of(cls, base: RunOptions | None = None, **changes: Any) -> RunOptions:

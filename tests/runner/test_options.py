@@ -31,7 +31,7 @@ def test_invalid_values_are_config_errors(change: dict[str, int], message: str) 
     epochs=st.integers(1, 9),
     limit=st.none() | st.integers(1, 99),
     tasks=st.none() | st.text(min_size=1, max_size=8),
-    max_cost=st.none() | st.floats(0, 10),
+    max_cost=st.none() | st.floats(0.01, 10),
     sample_timeout_s=st.none() | st.floats(1, 900),
     rubrics=st.lists(st.sampled_from(["answer", "tool-discipline"]), max_size=2),
 )
