@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -195,4 +196,15 @@ def print_summary(result: RunResult) -> None:
         out.print(f"  {s.model}: stopped by {reasons}")
     if result.stopped_by_budget:
         out.print(f"[yellow]stopped at the cost budget; resume with: evalkit run --resume {run.run_id}[/]")
-    out.print(f"store: {result.store}   traces: evalkit show {run.run_id[:15]}")
+    out.print(
+        f"store: {result.store}   traces: {show_command(run.run_id[:15], result.store)}", markup=False, soft_wrap=True
+    )
+
+
+def show_command(run_ref: str, store: Path) -> str:
+    """The ``evalkit show`` command that finds this run: with ``--store`` unless the store is the one a
+    plain command uses ($EVALKIT_STORE, evalkit.yaml's ``store:``, or the default)."""
+    from evalkit.api import resolve_store
+
+    same = Path(store).resolve() == resolve_store().resolve()
+    return f"evalkit show {run_ref}" if same else f"evalkit show {run_ref} --store {store}"
