@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from evalkit.contracts.builtin import builtin_dir
 from evalkit.contracts.suite import (
     Blank,
     ExpectedAnswer,
@@ -25,10 +26,10 @@ SUITE_FILE = "suite.yaml"
 
 def suite_search_path() -> list[Path]:
     """Folders searched for a suite given by name: ``$EVALKIT_SUITES_PATH`` (colon-separated), ``./suites``,
-    then the built-in suites shipped beside the package."""
+    then the built-in suites (shipped in the installed package, or the checkout's ``suites/``)."""
     paths = [Path(p) for p in os.environ.get("EVALKIT_SUITES_PATH", "").split(os.pathsep) if p]
     paths.append(Path.cwd() / "suites")
-    paths.append(Path(__file__).resolve().parents[2] / "suites")
+    paths.append(builtin_dir("suites"))
     return paths
 
 
@@ -177,7 +178,13 @@ def _content_hash(suite_file: Path, tasks_file: Path, database: Path) -> str:
     h = hashlib.sha256()
     files = [suite_file, tasks_file]
     if database.is_dir():
-        files += sorted(p for p in database.rglob("*") if p.is_file() and not p.name.startswith("."))
+        # Python's bytecode caches are not data: an installed copy of a suite compiles its generator script,
+        # and must hash as the checkout does.
+        files += sorted(
+            p
+            for p in database.rglob("*")
+            if p.is_file() and not p.name.startswith(".") and "__pycache__" not in p.relative_to(database).parts
+        )
     else:
         files.append(database)
     for f in files:

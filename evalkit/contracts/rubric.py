@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from evalkit.contracts.builtin import builtin_dir
 from evalkit.contracts.yamlfile import LineMap, load_yaml, validate
 from evalkit.errors import SpecError
 
@@ -83,8 +84,10 @@ class RubricSpec:
 
 
 def rubric_search_path() -> list[Path]:
+    """Folders searched for a rubric given by name: ``$EVALKIT_RUBRICS_PATH`` (colon-separated), ``./rubrics``,
+    then the built-in rubrics (shipped in the installed package, or the checkout's ``rubrics/``)."""
     paths = [Path(p) for p in os.environ.get("EVALKIT_RUBRICS_PATH", "").split(os.pathsep) if p]
-    paths += [Path.cwd() / "rubrics", Path(__file__).resolve().parents[2] / "rubrics"]
+    paths += [Path.cwd() / "rubrics", builtin_dir("rubrics")]
     return paths
 
 
