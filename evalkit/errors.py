@@ -10,6 +10,9 @@
     │   ├── StoreLockedError          another process is writing to the store
     │   └── RunNotFoundError          no run matches the given reference
     ├── ImportFormatError             an exported run or trace file is malformed (file:line: problem)
+    ├── RunIncomplete                 a run ended with samples lost to infrastructure errors, rejected by
+    │                                 the provider, or not run (the summary and reports are written first)
+    │   └── ProviderAuthError         the provider refused the credentials (HTTP 401/403): the run stopped
     ├── CannotEvaluate                a gate could not judge (too few samples, mismatched suites, a metric
     │                                 the policy needs was not measured)
     └── GateFailed                    exit 1: the evaluation ran but failed its gate or verification
@@ -65,6 +68,16 @@ class RunNotFoundError(StoreError):
 
 class ImportFormatError(EvalkitError):
     """An exported run file or an external trace file is malformed."""
+
+
+class RunIncomplete(EvalkitError):
+    """A run ended, but some samples have no result: infrastructure errors (resume re-runs them), requests the
+    provider rejected, or samples a stopped model never started (exit code 2: the evaluation is incomplete)."""
+
+
+class ProviderAuthError(RunIncomplete):
+    """The provider refused the credentials (HTTP 401/403): the run stopped at once, the samples not run stay
+    pending, and none is counted as wrong."""
 
 
 class CannotEvaluate(EvalkitError):

@@ -5,6 +5,14 @@ Each POST to ``/v1/chat/completions`` takes the next reply from the script: eith
 completion (``content``, ``tool_calls``, and optionally ``finish_reason``, which defaults to ``tool_calls`` or
 ``stop``); ``delay_s`` in an item delays the reply. Every request body is kept in ``requests`` for assertions.
 
+Faults a provider can reply with, one item each: ``{"reply": {...}}`` sends that JSON document as the 200
+reply, whatever it holds (``{"choices": []}``, a choice without a message, ...); ``{"raw": "..."}`` sends
+those bytes as a 200 ``application/json`` body (not JSON at all, or a 10 MB document); ``{"status": 401}``
+and the like send an error status, and with ``"echo_auth": true`` its message quotes the request's
+``Authorization`` header back, as some providers do with a key they refuse. Each request's headers are kept in
+``headers``. ``closed_port()`` is a loopback URL where nothing listens (connection
+refused).
+
 ``serve(script, **LLAMA_CPP)`` behaves like llama-cpp-python's OpenAI-compatible server, whose quirks a real
 local model exposed:
 
@@ -23,6 +31,7 @@ included only when they reach the prompt) instead of the fixed 100 prompt and 20
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -76,20 +85,55 @@ class ScriptedServer:
         self.repeat_last = repeat_last
         self.quirks = quirks
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self.prompt_tokens: list[int] = []
         """The prompt tokens of each request answered (with quirks on: whether the tools reached the prompt)."""
+        self.preflights: list[dict[str, Any]] = []
+        """The preflight requests (marked with evalkit's preflight header): answered apart from the script."""
+        self.preflight_fault: dict[str, Any] | None = None
+        """``{"status": ..., "body": ...}``: how preflight requests fail; None: they succeed."""
         self._lock = threading.Lock()
 
-    def next_reply(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def preflight_answer(
+        self, body: dict[str, Any], headers: dict[str, str] | None
+    ) -> tuple[int, dict[str, str], Any] | None:
+        """The answer to a preflight request (None for any other request)."""
+        if "x-evalkit-preflight" not in (headers or {}):
+            return None
+        with self._lock:
+            self.preflights.append(body)
+        if self.preflight_fault is not None:
+            return self.preflight_fault["status"], {}, self.preflight_fault.get("body", {"error": {"message": "no"}})
+        message = {"role": "assistant", "content": "OK"}
+        usage = {"prompt_tokens": 10, "completion_tokens": 1, "total_tokens": 11}
+        choice = {"index": 0, "message": message, "finish_reason": "stop"}
+        reply = {"id": "preflight", "object": "chat.completion", "created": 0, "model": body.get("model", "m")}
+        return 200, {}, {**reply, "choices": [choice], "usage": usage}
+
+    def next_reply(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        preflight = self.preflight_answer(body, headers)
+        if preflight is not None:
+            return preflight
         with self._lock:
             self.requests.append(body)
+            self.headers.append(headers or {})
             if not self.script:
                 return 500, {}, {"error": {"message": "script exhausted", "type": "server_error"}}
             item = self.script.pop(0) if len(self.script) > 1 or not self.repeat_last else self.script[0]
         if item.get("delay_s"):
             time.sleep(item["delay_s"])
         if "status" in item:
-            return item["status"], item.get("headers", {}), item.get("body", {"error": {"message": "error"}})
+            error = item.get("body", {"error": {"message": "error"}})
+            if item.get("echo_auth"):
+                quoted = (headers or {}).get("authorization", "")
+                error = {"error": {"message": f"invalid credentials: {quoted}", "type": "invalid_request_error"}}
+            return item["status"], item.get("headers", {}), error
+        if "reply" in item:
+            return 200, {}, item["reply"]
+        if "raw" in item:
+            return 200, {}, item["raw"]
         q = self.quirks
         if q.reject_null_content and any(m.get("content") is None for m in body.get("messages", ())):
             return 500, {}, TEMPLATE_ERROR
@@ -123,6 +167,14 @@ class ScriptedServer:
         return 200, {}, reply
 
 
+def closed_port() -> str:
+    """The base URL of a loopback port where nothing listens: every connection is refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/v1"
+
+
 @contextmanager
 def serve(
     script: list[dict[str, Any]],
@@ -131,19 +183,23 @@ def serve(
     drop_tools_unless_tool_choice: bool = False,
     reject_null_content: bool = False,
     honour_max_tokens: bool = False,
+    port: int = 0,
+    preflight_fault: dict[str, Any] | None = None,
 ) -> Iterator[tuple[str, ScriptedServer]]:
     """Start the server on a free loopback port; yield its base URL (ending in /v1) and the server.
-    With ``repeat_last`` the last reply is given again once the script is used up; the other flags turn on
-    the quirks of llama-cpp-python's server (see the module's docstring; ``**LLAMA_CPP`` turns on all)."""
+        With ``repeat_last`` the last reply is given again once the script is used up; the other flags turn on
+        the quirks of llama-cpp-python's server (see the module's docstring; ``**LLAMA_CPP`` turns on all).
+    ``port`` binds a given port (a server coming back where a ``closed_port()`` refused connections)."""
     quirks = Quirks(drop_tools_unless_tool_choice, reject_null_content, honour_max_tokens)
     state = ScriptedServer(script, repeat_last, quirks)
+    state.preflight_fault = preflight_fault
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("content-length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
-            status, headers, payload = state.next_reply(body)
-            data = json.dumps(payload).encode()
+            status, headers, payload = state.next_reply(body, {k.lower(): v for k, v in self.headers.items()})
+            data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(data)))
@@ -155,7 +211,7 @@ def serve(
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

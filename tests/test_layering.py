@@ -12,13 +12,15 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "evalkit"
 
-BASE = {"errors", "version", "fileio"}
-"""Leaves every part may import: the exception hierarchy, the version string and the file helpers."""
+BASE = {"errors", "version", "fileio", "redact"}
+"""Leaves every part may import: the exception hierarchy, the version string, the file helpers and the
+credential redaction."""
 
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "version": set(),
     "fileio": set(),
+    "redact": set(),
     "contracts": set(),
     "stats": set(),
     "trace": {"contracts"},

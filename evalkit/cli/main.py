@@ -1,8 +1,9 @@
 """The ``evalkit`` command: a thin client of the public API.
 
 Exit codes, decided here only: 0 ok; 1 the evaluation ran but failed its gate or verification; 2 evalkit
-could not do its job (bad input, missing run, store in use, ...); 130 interrupted by Ctrl-C (finished work
-is kept). User errors print one clear message; ``--debug`` shows the traceback.
+could not do its job (bad input, missing run, store in use, a run whose samples hit infrastructure errors,
+were rejected by the provider or were not run, a key the provider refused, ...); 130 interrupted by Ctrl-C
+(finished work is kept). User errors print one clear message; ``--debug`` shows the traceback.
 
 Start-up is part of the interface (``evalkit --help`` under 0.15 s, see ``bench/bench_engine.py``): the
 commands import their heavy modules (litellm, pandas, DuckDB, the store) inside their bodies, rich is
@@ -107,6 +108,9 @@ def _log_to_stderr(verbose: int) -> None:
         root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    from evalkit.redact import RedactingFilter
+
+    handler.addFilter(RedactingFilter())  # no credential reaches the log, whoever logged it
     handler.evalkit_cli = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(logging.WARNING if verbose <= 0 else logging.INFO if verbose == 1 else logging.DEBUG)
@@ -131,6 +135,7 @@ app.add_typer(judge_cmd.app, name="judge", cls=LeanGroup)
 def main() -> None:
     """Entry point: run the app and map evalkit's exceptions to exit codes."""
     from evalkit.errors import EXIT_ERROR, EvalkitError
+    from evalkit.redact import redact
 
     try:
         app(standalone_mode=False)
@@ -139,7 +144,7 @@ def main() -> None:
             raise
         from rich.markup import escape
 
-        err_console().print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
+        err_console().print(f"[bold red]error:[/] {escape(redact(str(exc)))}", soft_wrap=True)
         sys.exit(exc.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -157,5 +162,7 @@ def main() -> None:
             sys.exit(EXIT_ERROR)
         if STATE.debug:
             raise
-        err_console().print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for details)")
+        err_console().print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {redact(str(exc))} (run with --debug for details)"
+        )
         sys.exit(EXIT_ERROR)

@@ -20,7 +20,6 @@ parameter mapping, a zero-cost diagnostic for free models) has no supported swit
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import random
@@ -31,9 +30,12 @@ from functools import cache
 from typing import Any
 
 from evalkit.contracts.model_config import ModelConfig
-from evalkit.models import textproto
+from evalkit.models.preflight import PLACEHOLDER_KEY, local_api_base
+from evalkit.models.provider_errors import classify_error
+from evalkit.models.replies import parse_reply
 from evalkit.models.types import ModelCallError, ModelReply
-from evalkit.trace.types import ToolCall, Usage
+from evalkit.redact import redact, register_secret_env
+from evalkit.trace.types import Usage
 
 SCRIPTED_PREFIX = "scripted/"
 
@@ -45,6 +47,10 @@ def litellm_module() -> Any:
     """Import and configure litellm once (offline price map, no telemetry, scripted provider)."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_TELEMETRY", "False")
+    import warnings
+
+    # a provider module litellm imports on first use has a TypedDict pydantic warns about, on the user's stderr
+    warnings.filterwarnings("ignore", message=r"Item.* using the `ReadOnly` qualifier", category=UserWarning)
     import litellm
 
     from evalkit.models.scripted import ScriptedProvider
@@ -143,12 +149,15 @@ class ModelGateway:
         if c.api_base:
             kw["api_base"] = c.api_base
         if c.api_key_env:
+            register_secret_env(c.api_key_env)  # its value is redacted wherever evalkit writes text
             key = os.environ.get(c.api_key_env)
             if not key:
                 from evalkit.errors import ConfigError
 
                 raise ConfigError(f"model {c.name!r}: environment variable {c.api_key_env} (its API key) is not set")
             kw["api_key"] = key
+        elif local_api_base(c.api_base) and self._needs_placeholder_key():
+            kw["api_key"] = PLACEHOLDER_KEY  # a local server wants none; the provider's client insists on one
         if c.temperature is not None:
             kw["temperature"] = c.temperature
         if c.max_tokens is not None:
@@ -156,6 +165,28 @@ class ModelGateway:
         if not c.model.startswith(SCRIPTED_PREFIX):
             kw.update(c.extra)
         return kw
+
+    def _needs_placeholder_key(self) -> bool:
+        """Whether the provider's client would refuse to send a request for lack of its key variable."""
+        try:
+            found = self._litellm.validate_environment(model=self.config.model, api_base=self.config.api_base)
+        except Exception:
+            return False
+        return bool(found.get("missing_keys"))
+
+    async def ping(self, header: str) -> None:
+        """One small request without tools, not retried, marked with ``header``: the preflight of a run.
+        Any answer litellm reads as a chat completion counts (a reasoning model cut at 16 tokens may have no
+        content yet); a failure raises ``ModelCallError``."""
+        kw = dict(self._call_kwargs)
+        kw["messages"] = [{"role": "user", "content": "Reply with the word OK."}]
+        kw["max_tokens"] = 16
+        kw["extra_headers"] = {**(kw.get("extra_headers") or {}), header: "1"}
+        try:
+            with _without_litellm_bookkeeping():
+                await self._litellm.acompletion(**kw)
+        except Exception as exc:
+            raise classify_error(exc) from exc
 
     def request_params(self, tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The request parameters that decide the reply (for cache keys): never the API key. With ``tools``,
@@ -230,9 +261,10 @@ class ModelGateway:
             try:
                 with _without_litellm_bookkeeping():
                     response = await self._litellm.acompletion(**kw)
+                return self._reply(response, time.perf_counter() - start, native)
             except Exception as exc:  # litellm raises many types; classify them
                 error = classify_error(exc)
-                if not error.transient or attempt >= self.max_attempts:
+                if not error.transient or attempt >= self._attempts_for(error):
                     self._log_failure(exc, error, attempt)
                     raise error from exc
                 delay = self._backoff(attempt, error.retry_after)
@@ -240,9 +272,11 @@ class ModelGateway:
                 if on_retry:
                     on_retry(attempt, str(error), delay)
                 await self._sleep(delay)
-                continue
-            latency = time.perf_counter() - start
-            return self._reply(response, latency, native)
+
+    def _attempts_for(self, error: ModelCallError) -> int:
+        """A malformed reply is tried once more (a server's glitch), not ``max_attempts`` times: a server
+        that sends no chat completion mostly sends none again."""
+        return min(self.max_attempts, 2) if error.error_class == "malformed_reply" else self.max_attempts
 
     def _log_retry(self, exc: BaseException, error: ModelCallError, attempt: int, delay: float) -> None:
         honoured = ""
@@ -250,9 +284,10 @@ class ModelGateway:
             capped = ", capped" if delay < error.retry_after else ""
             honoured = f" as the provider's Retry-After asks ({error.retry_after:g}s{capped})"
         logger.info(
-            "model %s: %s on attempt %d of %d; retrying in %.2fs%s",
+            "model %s: %s (%s) on attempt %d of %d; retrying in %.2fs%s",
             self.config.name,
             type(exc).__name__,
+            error.error_class,
             attempt,
             self.max_attempts,
             delay,
@@ -269,10 +304,12 @@ class ModelGateway:
     def _log_failure(self, exc: BaseException, error: ModelCallError, attempt: int) -> None:
         why = "not transient" if not error.transient else f"attempt {attempt} of {self.max_attempts}"
         logger.info(
-            "model %s: %s, giving up (%s)",
+            "model %s: %s (%s), giving up (%s): %s",
             self.config.name,
             type(exc).__name__,
+            error.error_class,
             why,
+            redact(str(error)[:300]),
             extra={"model": self.config.name, "error_class": type(exc).__name__, "attempt": attempt},
         )
 
@@ -283,104 +320,4 @@ class ModelGateway:
         return exp / 2 + random.uniform(0, exp / 2)
 
     def _reply(self, response: Any, latency: float, native: bool) -> ModelReply:
-        message = response.choices[0].message
-        content = message.content or ""
-        calls: tuple[ToolCall, ...]
-        if native:
-            calls = tuple(_parse_native_call(tc, i) for i, tc in enumerate(message.tool_calls or ()))
-        else:
-            content, calls = textproto.parse_tool_calls(content)
-        u = getattr(response, "usage", None)
-        usage = Usage(
-            prompt_tokens=int(getattr(u, "prompt_tokens", 0) or 0),
-            completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
-        )
-        # Replayed as the next turn's history: content "" rather than null, which some servers' chat templates
-        # (llama-cpp-python's) fail on with HTTP 500.
-        raw = {"role": "assistant", "content": message.content or ""}
-        if native and calls:
-            raw["tool_calls"] = [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": _raw_args(c)}} for c in calls
-            ]
-        return ModelReply(
-            content=content,
-            tool_calls=calls,
-            usage=usage,
-            latency_s=latency,
-            cost_usd=call_cost(self.config.model, usage),
-            raw_message=raw,
-            finish_reason=_finish_reason(response),
-        )
-
-
-def _finish_reason(response: Any) -> str | None:
-    reason = getattr(response.choices[0], "finish_reason", None)
-    return str(reason) if reason else None
-
-
-def _raw_args(call: ToolCall) -> str:
-    if call.raw_arguments is not None:
-        return call.raw_arguments
-    return json.dumps(call.arguments or {}, separators=(",", ":"))
-
-
-def _parse_native_call(tc: Any, index: int) -> ToolCall:
-    fn = tc.function
-    raw = fn.arguments if isinstance(fn.arguments, str) else json.dumps(fn.arguments)
-    call_id = tc.id or f"call_{index}"
-    try:
-        args = json.loads(raw) if raw.strip() else {}
-    except json.JSONDecodeError:
-        return ToolCall(call_id, fn.name or "", None, raw)
-    if not isinstance(args, dict):
-        return ToolCall(call_id, fn.name or "", None, raw)
-    return ToolCall(call_id, fn.name or "", args)
-
-
-_TRANSIENT_NAMES = {
-    "RateLimitError",
-    "Timeout",
-    "APITimeoutError",
-    "APIConnectionError",
-    "ServiceUnavailableError",
-    "InternalServerError",
-    "BadGatewayError",
-    "APIError",
-}
-
-
-def classify_error(exc: BaseException) -> ModelCallError:
-    """Turn a litellm/provider exception into a ModelCallError, transient or not."""
-    if isinstance(exc, ModelCallError):
-        return exc
-    name = type(exc).__name__
-    status = getattr(exc, "status_code", None)
-    transient = name in _TRANSIENT_NAMES or status in (408, 409, 429, 500, 502, 503, 504)
-    if status in (400, 401, 403, 404, 422):
-        transient = False
-    message = f"{name}: {str(exc).strip()[:500]}"
-    return ModelCallError(message, transient=transient, retry_after=_retry_after(exc))
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    headers: Any = None
-    response = getattr(exc, "response", None)
-    if response is not None:
-        headers = getattr(response, "headers", None)
-    if not headers:
-        headers = getattr(exc, "litellm_response_headers", None)
-    if not headers:
-        return None
-    value = headers.get("retry-after") or headers.get("Retry-After")
-    if value is None:
-        ms = headers.get("retry-after-ms")
-        return float(ms) / 1000 if ms else None
-    try:
-        return float(value)
-    except ValueError:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+        return parse_reply(response, latency, native, lambda usage: call_cost(self.config.model, usage))

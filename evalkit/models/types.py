@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from evalkit.trace.types import ToolCall, Usage
 
@@ -24,11 +25,45 @@ class ModelReply:
     ``None`` when it did not say."""
 
 
+ErrorClass = Literal[
+    "auth_failed",
+    "request_rejected",
+    "rate_limited",
+    "timeout",
+    "connection",
+    "server_error",
+    "malformed_reply",
+    "provider_error",
+]
+"""What a failed model call was. ``auth_failed`` (HTTP 401/403, or credentials litellm refuses) stops the
+run; ``request_rejected`` (a 4xx, or the same server error for every sample) is the request's fault, not an
+outage; ``malformed_reply`` is a reply that is no usable chat completion (no choices, no message, not JSON,
+tool-call arguments that are no JSON text, too large); the others are outages that a retry may cure."""
+
+
 class ModelCallError(Exception):
     """A model call failed. ``transient`` errors (rate limits, timeouts, outages) are retried;
-    ``retry_after`` is the provider's Retry-After in seconds when it sent one."""
+    ``retry_after`` is the provider's Retry-After in seconds when it sent one; ``error_class`` says what
+    failed and ``status`` is the HTTP status when the server answered with one."""
 
-    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        transient: bool,
+        retry_after: float | None = None,
+        error_class: ErrorClass = "provider_error",
+        status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.transient = transient
         self.retry_after = retry_after
+        self.error_class: ErrorClass = error_class
+        self.status = status
+
+    @property
+    def signature(self) -> str:
+        """The failure without what varies between requests (numbers, ids): two samples failing with the
+        same signature failed the same way."""
+        text = re.sub(r"[0-9a-f]{8,}|\d+", "#", str(self)[:300])
+        return f"{self.error_class}|{self.status}|{text}"

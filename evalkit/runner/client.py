@@ -7,7 +7,7 @@ from typing import Any
 
 from evalkit.models.cache import RequestKey, ResponseCache
 from evalkit.models.gateway import ModelGateway
-from evalkit.models.types import ModelReply
+from evalkit.models.types import ModelCallError, ModelReply
 
 
 @dataclass
@@ -60,6 +60,8 @@ class EpisodeModel:
         self.retries = retries
         self._key: RequestKey | None = None
         self._epoch = epoch
+        self.failure: ModelCallError | None = None
+        """The call error that ended the episode, if one did (its class decides what the run does next)."""
 
     def offered(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
         """What the model is offered with ``tools`` (names, ``tool_choice`` sent, protocol), for the trace."""
@@ -75,9 +77,13 @@ class EpisodeModel:
             hit = self.cache.get(key)
             if hit is not None:
                 return hit
-        reply = await self.gateway.complete(
-            messages, tools, seed=self.seed, context=self.context, on_retry=self.retries
-        )
+        try:
+            reply = await self.gateway.complete(
+                messages, tools, seed=self.seed, context=self.context, on_retry=self.retries
+            )
+        except ModelCallError as exc:
+            self.failure = exc
+            raise
         self.meter.add(reply.cost_usd)
         if self.cache is not None and key is not None:
             self.cache.put(key, reply)

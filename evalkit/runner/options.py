@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import ConfigError
+from evalkit.redact import redact_url
 
 if TYPE_CHECKING:
     from evalkit.contracts.model_config import ModelConfig
@@ -34,10 +35,13 @@ class RunOptions:
     """Override the suite's maximum model turns per sample."""
     seed: int = 0
     """Sent to the model, and the seed of the scripted agents."""
-    concurrency: int = 8
-    """Samples in flight per model (a model's own ``concurrency`` in evalkit.yaml wins)."""
-    use_cache: bool = True
-    """Reuse cached model replies for identical requests."""
+    concurrency: int | None = None
+    """Samples in flight per model. Given, it wins over a model's own ``concurrency`` in evalkit.yaml; left out,
+    that one applies, else ``DEFAULT_CONCURRENCY``."""
+    use_cache: bool | None = None
+    """Reuse cached model replies for identical requests; ``None``: yes, except in a ``new`` run."""
+    new: bool = False
+    """Start another run even when the same command already made one (finished or not)."""
     max_cost: float | None = None
     """Stop starting model calls once this many USD are spent."""
     call_timeout_s: float = 120.0
@@ -48,12 +52,15 @@ class RunOptions:
     """Attempts per model call before its sample is recorded as an infrastructure error."""
     rubrics: tuple[str, ...] = ()
     """Rubrics that score each sample as it is written."""
+    preflight: bool = True
+    """Send every model one small request before the run starts (``models.preflight``); the provider and
+    credential checks are made either way."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rubrics", tuple(str(r) for r in self.rubrics))
         if self.epochs < 1:
             raise ConfigError("--epochs must be at least 1")
-        if self.concurrency < 1:
+        if self.concurrency is not None and self.concurrency < 1:
             raise ConfigError("--concurrency must be at least 1")
         if self.limit is not None and self.limit < 1:
             raise ConfigError("--limit must be at least 1")
@@ -81,6 +88,12 @@ class RunOptions:
         values.update(changes)
         return cls(**values)
 
+    @property
+    def cache_replies(self) -> bool:
+        """Whether the run reuses cached replies: ``use_cache`` when given, else yes except in a ``new`` run
+        (another run of a command that already ran is wanted for new replies, not the cached ones)."""
+        return self.use_cache if self.use_cache is not None else not self.new
+
     def to_record(self) -> dict[str, Any]:
         """The JSON-safe form stored with the run."""
         record = asdict(self)
@@ -94,19 +107,43 @@ class RunOptions:
         return cls(**{k: v for k, v in record.items() if k in known and (v is not None or k in _NULLABLE)})
 
 
-_NULLABLE = frozenset({"limit", "tasks", "max_turns", "max_cost", "sample_timeout_s"})
+_NULLABLE = frozenset({"concurrency", "limit", "tasks", "max_turns", "max_cost", "sample_timeout_s", "use_cache"})
 
 
 def fingerprint(suite: SuiteSpec, models: Sequence[ModelConfig], options: RunOptions) -> str:
     """What makes two ``evalkit run`` commands the same run: the suite's content, the models, and the options
-    that choose the samples. Running the same command again resumes the unfinished run with this fingerprint."""
+    that choose the samples. Running the same command again resumes the unfinished run with this fingerprint,
+    or shows the finished one (``new`` starts another)."""
     payload = {
         "suite": suite.content_hash,
-        "models": [[m.name, m.model, m.api_base] for m in models],
+        # everything of a model that decides its replies (not its concurrency or where its key is)
+        "models": [
+            [m.name, m.model, m.api_base, m.temperature, m.max_tokens, m.extra, m.tool_protocol, m.tool_choice]
+            for m in models
+        ],
         "epochs": options.epochs,
         "limit": options.limit,
         "tasks": options.tasks,
         "max_turns": options.max_turns,
         "seed": options.seed,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+DEFAULT_CONCURRENCY = 8
+"""Samples in flight per model when neither ``--concurrency`` nor the model's ``concurrency`` says."""
+
+
+def with_concurrency(models: Sequence[ModelConfig], concurrency: int | None) -> list[ModelConfig]:
+    """The models with ``concurrency`` (given on the command line) in place of their configured one: what a
+    user types for this run wins over ``evalkit.yaml``."""
+    if concurrency is None:
+        return list(models)
+    return [replace(m, concurrency=concurrency) for m in models]
+
+
+def stored_config(config: ModelConfig) -> ModelConfig:
+    """A model's configuration as the run record keeps it: credentials in its ``api_base`` are removed
+    (give the key through ``api_key_env``, whose name alone is stored)."""
+    base = redact_url(config.api_base)
+    return config if base == config.api_base else replace(config, api_base=base)

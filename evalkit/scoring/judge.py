@@ -186,13 +186,20 @@ class LLMJudge:
                 self._models[spec.model] = self._resolve(spec.model)
         return self._models[spec.model]
 
-    def prepare(self, criteria: Iterable[CriterionSpec]) -> None:
+    def prepare(self, criteria: Iterable[CriterionSpec], *, request: bool = True) -> None:
         """Set up the gateway of every judge model the criteria need, so that a missing API key or an
-        unknown alias fails before any scoring (``ConfigError``)."""
+        unknown alias fails before any scoring (``ConfigError``), and preflight each (``models.preflight``:
+        its provider, its credentials and, with ``request``, one small request; ``PreflightError``)."""
+        from evalkit.models.preflight import preflight
+
+        configs: dict[str, ModelConfig] = {}
         for c in criteria:
             config = self.model_for(c.judge) if c.judge is not None else None
             if config is not None:
-                self._gateway(config)
+                configs.setdefault(config.name, config)
+        preflight(list(configs.values()), {"timeout_s": self.timeout_s}, request=request, role="judge")
+        for config in configs.values():
+            self._gateway(config)
 
     def _gateway(self, config: ModelConfig) -> ModelGateway:
         if config.name not in self._gateways:

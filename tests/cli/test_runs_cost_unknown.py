@@ -30,7 +30,9 @@ def _model(name: str, model: str, base: str) -> ModelConfig:
 
 
 def _run(mini_suite: Path, store: Path, name: str, models: list[ModelConfig]) -> None:
-    evalkit.run_suite(mini_suite, models, tasks="t1", store=store, use_cache=False, max_attempts=1, name=name)
+    evalkit.run_suite(
+        mini_suite, models, tasks="t1", store=store, use_cache=False, max_attempts=1, name=name, preflight=False
+    )
 
 
 def _cost_cells(store: Path) -> dict[str, str]:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evalkit.errors import ConfigError
-from evalkit.runner.options import RunOptions
+from evalkit.runner.options import DEFAULT_CONCURRENCY, RunOptions
 
 
 def test_of_overrides_and_rejects_unknown_names() -> None:
@@ -65,5 +65,6 @@ def test_the_cli_shows_the_defaults_of_the_options() -> None:
 
     shown = " ".join(run_cli("run", "--help", env={"COLUMNS": "200", "NO_COLOR": "1"}).stdout.split())
     defaults = RunOptions()
-    assert f"--concurrency -c <int> Samples in flight per model. [default: {defaults.concurrency}]" in shown
+    assert defaults.concurrency is None  # left out: the model's own concurrency, else the default below
+    assert f"--concurrency -c <int> Samples in flight per model (default {DEFAULT_CONCURRENCY})" in shown
     assert f"[default: {defaults.call_timeout_s}]" in shown
