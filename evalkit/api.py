@@ -16,6 +16,7 @@ from evalkit.compare.output import render_comparison, write_comparison
 from evalkit.contracts.config import DEFAULT_STORE, ProjectConfig, default_store, load_config, resolve_model
 from evalkit.contracts.loader import load_suite
 from evalkit.contracts.model_config import ModelConfig
+from evalkit.contracts.rubric import load_rubric
 from evalkit.contracts.suite import SuiteSpec
 from evalkit.errors import ConfigError
 from evalkit.report.write import FORMATS as REPORT_FORMATS
@@ -85,7 +86,7 @@ def run_suite(
     ``judge`` (a model) once the run is done, or recorded as skipped without one.
     """
     from evalkit.runner.session import RunSession
-    from evalkit.scoring.service import batch_scorer
+    from evalkit.scoring.service import batch_scorer, check_judge
 
     config = config if config is not None else load_config()
     store_path = Path(store) if store is not None else default_store(config)
@@ -100,12 +101,12 @@ def run_suite(
         if len({m.name for m in resolved}) != len(resolved):
             raise ConfigError("the same model is given twice")
         session = RunSession.start(store_path, spec, resolved, opts, name=name, git_commit=git_commit())
-    refs = list(RunOptions.from_record(session.run.options).rubrics)
-    if refs:
-        from evalkit.contracts.rubric import load_rubric
-
-        for ref in refs:
-            load_rubric(ref)  # a bad rubric fails before any model is called
+    # the rubrics asked for now (a finished twin is scored with them), a resumed run's own otherwise
+    refs = list(RunOptions.from_record(session.run.options).rubrics if resume is not None else opts.rubrics)
+    for ref in refs:
+        load_rubric(ref)  # a bad rubric fails before any model is called, and so does a judge that cannot work
+    if refs and (judge is not None or config.judge is not None) and not session.already_finished:
+        check_judge(refs, judge, config, RunOptions.from_record(session.run.options).preflight)
     outcome = session.execute(
         progress=progress,
         keep_samples=keep_samples,
@@ -116,7 +117,8 @@ def run_suite(
         from evalkit.scoring.service import score_run, stored_result
 
         has_judge = judge is not None or config.judge is not None
-        if has_judge and any(c.judge is not None for ref in refs for c in load_rubric(ref).criteria):
+        judged = has_judge and any(c.judge is not None for ref in refs for c in load_rubric(ref).criteria)
+        if judged or outcome.already_finished:
             scored = score_run(store_path, outcome.run.run_id, refs, judge_model=judge, config=config)
         else:
             scored = stored_result(store_path, outcome.run.run_id, refs)
@@ -143,21 +145,18 @@ def resolve_store(store: str | Path | None = None) -> Path:
     return Path(store) if store else default_store(load_config())
 
 
-_store = resolve_store
-
-
 def cache_info(store: str | Path | None = None) -> CacheInfo:
     """What the response cache beside ``store`` holds (entries of this format and stale ones, size, ages)."""
     from evalkit.models.cache import cache_path, inspect_cache
 
-    return inspect_cache(cache_path(_store(store)))
+    return inspect_cache(cache_path(resolve_store(store)))
 
 
 def cache_clear(store: str | Path | None = None) -> int:
     """Remove every cached reply beside ``store``; return how many were removed."""
     from evalkit.models.cache import cache_path, remove_replies
 
-    return remove_replies(cache_path(_store(store)), everything=True)
+    return remove_replies(cache_path(resolve_store(store)), everything=True)
 
 
 def cache_prune(store: str | Path | None = None, *, older_than_days: float | None = None) -> int:
@@ -168,14 +167,14 @@ def cache_prune(store: str | Path | None = None, *, older_than_days: float | Non
     if older_than_days is not None and older_than_days < 0:
         raise ConfigError("--older-than must be 0 days or more")
     seconds = older_than_days * 86_400 if older_than_days is not None else None
-    return remove_replies(cache_path(_store(store)), older_than_s=seconds)
+    return remove_replies(cache_path(resolve_store(store)), older_than_s=seconds)
 
 
 def list_runs(store: str | Path | None = None) -> list[RunSummary]:
     """Runs in the store, newest first."""
     from evalkit.trace.store import TraceStore
 
-    with TraceStore.open(_store(store), write=False) as st:
+    with TraceStore.open(resolve_store(store), write=False) as st:
         return st.list_runs()
 
 
@@ -191,7 +190,7 @@ def get_samples(
     with their events."""
     from evalkit.trace.sources import open_runs
 
-    with open_runs(_store(store), [run]) as (st, ids):
+    with open_runs(resolve_store(store), [run]) as (st, ids):
         record = st.get_run(ids[0])
         return record, st.samples(record.run_id, task_id=task_id, model=model, with_events=with_events)
 
@@ -200,7 +199,7 @@ def get_scores(store: str | Path | None, run: str, *, rubric: str | None = None)
     """A run's stored rubric scores (every rubric and version, or one rubric's); the run may be a file."""
     from evalkit.trace.sources import open_runs
 
-    with open_runs(_store(store), [run]) as (st, ids):
+    with open_runs(resolve_store(store), [run]) as (st, ids):
         record = st.get_run(ids[0])
         return record, st.scores(record.run_id, rubric=rubric)
 
@@ -210,7 +209,7 @@ def export_run(store: str | Path | None, run: str, output: str | Path) -> tuple[
     from evalkit.trace import portable
     from evalkit.trace.store import TraceStore
 
-    with TraceStore.open(_store(store), write=False) as st:
+    with TraceStore.open(resolve_store(store), write=False) as st:
         record = st.resolve_run(run)
         return portable.export_run(st, record.run_id, Path(output)), record
 
@@ -220,7 +219,7 @@ def import_run(store: str | Path | None, file: str | Path, *, replace: bool = Fa
     from evalkit.trace import portable
     from evalkit.trace.store import TraceStore
 
-    with TraceStore.open(_store(store), write=True) as st:
+    with TraceStore.open(resolve_store(store), write=True) as st:
         return portable.import_run(st, Path(file), replace=replace)
 
 
@@ -247,7 +246,7 @@ def build_report(store: str | Path | None, runs: Sequence[str], *, rubrics: Sequ
 
     if not runs:
         raise ConfigError("give at least one RUN to report on")
-    with open_runs(_store(store), runs) as (st, ids):
+    with open_runs(resolve_store(store), runs) as (st, ids):
         return build(st, ids, rubrics=rubrics)
 
 
@@ -269,7 +268,7 @@ def write_report(
 
     if not runs:
         raise ConfigError("give at least one RUN to report on")
-    with open_runs(_store(store), runs) as (st, ids):
+    with open_runs(resolve_store(store), runs) as (st, ids):
         report = build(st, ids, rubrics=rubrics)
         paths = target_paths(report, formats, output)  # as given: a trailing separator means a folder
         limit = DEFAULT_TRACE_LIMIT if trace_limit is None else trace_limit
@@ -293,7 +292,7 @@ def compare_runs(
 
     if len(runs) < 2:
         raise ConfigError("compare needs at least two runs")
-    with open_runs(_store(store), runs) as (st, ids):
+    with open_runs(resolve_store(store), runs) as (st, ids):
         if len(set(ids)) < 2:
             raise ConfigError(f"compare needs two different runs; all of {', '.join(runs)} are run {ids[0]}")
         ref = None
@@ -344,7 +343,7 @@ def gate(
 
     rules = policy if isinstance(policy, GatePolicy) else load_policy(Path(policy) if policy is not None else None)
     refs = [candidate] if baseline is None else [candidate, baseline]
-    with open_runs(_store(store), refs) as (st, ids):
+    with open_runs(resolve_store(store), refs) as (st, ids):
         if baseline is not None and ids[0] == ids[1]:
             raise ConfigError(f"the candidate and the baseline are the same run ({ids[0]})")
         return run_gate(st, ids[0], ids[1] if baseline is not None else None, rules, rubrics=rubrics)

@@ -95,7 +95,16 @@ def score_command(
 
 def _models(result: ScoreResult) -> list[str]:
     """The models whose samples were scored (a sample id is ``task|model|epoch``)."""
-    return sorted({s.sample_id.split("|")[1] for s in result.scores if s.sample_id.count("|") >= 2})
+    return sorted({m for s in result.scores if (m := _model_of(s.sample_id)) is not None})
+
+
+def _model_of(sample_id: str) -> str | None:
+    from evalkit.trace.types import split_sample_id
+
+    try:
+        return split_sample_id(sample_id)[1]
+    except ValueError:
+        return None
 
 
 def _rates_by_model(result: ScoreResult, rubric: str, version: str) -> dict[tuple[str, str], str]:
@@ -103,7 +112,7 @@ def _rates_by_model(result: ScoreResult, rubric: str, version: str) -> dict[tupl
     tally: dict[tuple[str, str], list[float]] = {}
     for s in result.scores:
         if s.rubric == rubric and s.rubric_version == version and s.verdict in ("pass", "fail", "value"):
-            key = (s.criterion, s.sample_id.split("|")[1])
+            key = (s.criterion, _model_of(s.sample_id) or "")
             tally.setdefault(key, []).append(
                 1.0 if s.verdict == "pass" else 0.0 if s.verdict == "fail" else s.value or 0.0
             )

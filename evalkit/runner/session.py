@@ -1,10 +1,17 @@
 """A run from start to finish: open the store, create or resume the run record, build the environment,
-schedule the pending samples, write them, and mark the run finished or interrupted."""
+schedule the pending samples, write them, and mark the run finished or interrupted.
+
+Whatever can fail before a model is called (the store's run lock, every model's gateway configuration such
+as a missing API key, the tasks, the database, the scorer) is checked before the run record is written, and
+a new run that ends before any sample was written is deleted again: no empty run is ever left to become
+``latest``. The same command again resumes its unfinished run, or shows its finished one (``new``: another).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import fnmatch
+import logging
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,12 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.contracts.model_config import ModelConfig
 from evalkit.contracts.suite import SuiteSpec, TaskSpec
-from evalkit.errors import ConfigError, EvalkitError
+from evalkit.errors import ConfigError, EvalkitError, ProviderAuthError
+from evalkit.models.preflight import preflight
 from evalkit.runner.loop import EpisodeSettings
-from evalkit.runner.options import RunOptions, fingerprint
-from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, sample_keys
+from evalkit.runner.options import DEFAULT_CONCURRENCY, RunOptions, fingerprint, stored_config, with_concurrency
+from evalkit.runner.resumable import outages, rejected_sample_ids
+from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, report_phase, sample_keys
 from evalkit.trace.types import RunRecord, Sample, Score, new_run_id, utc_now
 from evalkit.version import __version__
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from evalkit.env.catalog import Catalog
@@ -64,6 +75,12 @@ class RunOutcome:
     stopped_by_budget: bool = False
     interrupted: bool = False
     samples: tuple[Sample, ...] = field(default_factory=tuple)
+    halts: tuple[str, ...] = ()
+    """Why samples stopped being scheduled before all ran (``runner.breaker``): one line per model."""
+    total: int = 0
+    """The run's samples (tasks × models × epochs), run or not."""
+    already_finished: bool = False
+    """The same command's run had finished: it is shown, nothing ran (``new`` starts another)."""
 
 
 def select_tasks(suite: SuiteSpec, tasks: str | None, limit: int | None) -> list[TaskSpec]:
@@ -135,6 +152,9 @@ class RunSession:
     models: list[ModelConfig]
     run: RunRecord
     resumed: bool = False
+    recorded: bool = True
+    """Whether the run record is in the store (a new run's is written once the checks have passed)."""
+    already_finished: bool = False
 
     @classmethod
     def start(
@@ -147,28 +167,30 @@ class RunSession:
         name: str | None,
         git_commit: str | None,
     ) -> RunSession:
-        """A new run of ``suite`` × ``models``, or the unfinished run the same command started before."""
+        """A new run of ``suite`` × ``models``, or the run the same command made before: resumed when
+        unfinished, shown when finished (``options.new``: a new run either way). Nothing is written yet; a
+        store another run holds is refused here (``StoreLockedError``)."""
         from evalkit.trace.store import TraceStore
 
         fp = fingerprint(suite, models, options)
-        with TraceStore.open(store_path, write=True) as store:
-            previous = _unfinished_twin(store, fp)
-            if previous is not None:
-                return cls(store_path, suite, models, previous, resumed=True)
-            run = RunRecord(
-                run_id=new_run_id(),
-                name=name,
-                suite=suite.name,
-                suite_hash=suite.content_hash,
-                suite_path=str(suite.path),
-                models=tuple(models),
-                options={**options.to_record(), "fingerprint": fp},
-                evalkit_version=__version__,
-                git_commit=git_commit,
-                created_at=utc_now(),
-            )
-            store.create_run(run)
-        return cls(store_path, suite, models, run)
+        with TraceStore.open(store_path, write=True, exclusive=True) as store:
+            previous = None if options.new else _twin(store, fp, name)
+        if previous is not None:
+            done = previous.status == "finished"
+            return cls(store_path, suite, models, previous, resumed=not done, already_finished=done)
+        run = RunRecord(
+            run_id=new_run_id(),
+            name=name,
+            suite=suite.name,
+            suite_hash=suite.content_hash,
+            suite_path=str(suite.path),
+            models=tuple(stored_config(m) for m in models),
+            options={**options.to_record(), "fingerprint": fp},
+            evalkit_version=__version__,
+            git_commit=git_commit,
+            created_at=utc_now(),
+        )
+        return cls(store_path, suite, models, run, recorded=False)
 
     @classmethod
     def resume(cls, store_path: Path, ref: str) -> RunSession:
@@ -199,14 +221,19 @@ class RunSession:
         from evalkit.runner.client import CostMeter
         from evalkit.trace.store import TraceStore
 
+        if self.already_finished:
+            return self._finished_outcome(keep_samples)
         opts = RunOptions.from_record(self.run.options)
+        gateway_options = {"timeout_s": float(opts.call_timeout_s), "max_attempts": opts.max_attempts}
+        report_phase(progress, "checking the models" + (" (one preflight request each)" if opts.preflight else ""))
+        preflight(self.models, gateway_options, request=opts.preflight)
         tasks = select_tasks(self.suite, opts.tasks, opts.limit)
+        report_phase(progress, f"preparing the suite {self.suite.name}")
         database = build_database(self.suite.database)
         settings = self.suite.settings
         validators = _validators(TOOL_SCHEMAS, settings.tools)
         scripts.register_suite(self.suite, [m.model for m in self.models])
         meter = CostMeter(budget_usd=opts.max_cost)
-        cache = ResponseCache(cache_path(self.store_path)) if opts.use_cache else None
         from evalkit.env.prompt import system_prompt
 
         def settings_for(config: ModelConfig) -> EpisodeSettings:
@@ -221,26 +248,28 @@ class RunSession:
 
         scorer = make_scorer(tasks, database.catalog) if make_scorer is not None else None
         interrupted = False
-        environments = EnvironmentPool(database, settings)
-        with TraceStore.open(self.store_path, write=True) as store:
-            done = store.finished_sample_ids(self.run.run_id)
+        with TraceStore.open(self.store_path, write=True, exclusive=True) as store:
+            new = not self.recorded
+            if new:
+                store.create_run(self.run)
+                self.recorded = True
+            done = store.finished_sample_ids(self.run.run_id) | rejected_sample_ids(store, self.run.run_id)
             keys = sample_keys(tasks, self.models, opts.epochs)
             pending = [k for k in keys if k.sample_id not in done]
+            cache = ResponseCache(cache_path(self.store_path)) if opts.cache_replies else None
+            environments = EnvironmentPool(database, settings)
             scheduler = Scheduler(
                 run_id=self.run.run_id,
                 suite=self.suite,
-                models=self.models,
+                models=with_concurrency(self.models, opts.concurrency),
                 make_env=environments,
                 sink=store,
                 settings_for=settings_for,
                 seed=opts.seed,
-                concurrency=opts.concurrency,
+                concurrency=opts.concurrency or DEFAULT_CONCURRENCY,
                 cache=cache,
                 meter=meter,
-                gateway_options={
-                    "timeout_s": float(opts.call_timeout_s),
-                    "max_attempts": opts.max_attempts,
-                },
+                gateway_options=gateway_options,
                 keep_samples=keep_samples,
                 progress=progress if progress is not None else NoProgress(),
                 scorer=scorer,
@@ -250,11 +279,23 @@ class RunSession:
             except KeyboardInterrupt:
                 interrupted = True
                 outcome = scheduler.partial_result()
+            except BaseException:
+                if new:
+                    self._forget_if_empty(store, scheduler)
+                raise
             finally:
                 environments.close()
                 if cache is not None:
                     cache.close()
-            finished = not interrupted and not outcome.stopped_by_budget and outcome.infra_errors == 0
+            if new and not outcome.written:
+                self._forget_if_empty(store, scheduler)
+                if interrupted:
+                    raise RunInterrupted("the run was interrupted before any sample finished; no run was recorded")
+                why = "the --max-cost budget was spent" if outcome.stopped_by_budget else "the run stopped"
+                raise EvalkitError(f"{why} before any sample was written; no run was recorded")
+            halts = tuple(scheduler.breaker.messages())
+            stopped = interrupted or outcome.stopped_by_budget or bool(halts)
+            finished = not stopped and not outages(store, self.run.run_id)
             status = "finished" if finished else "interrupted"
             store.finish_run(self.run.run_id, status, utc_now())
             run = store.get_run(self.run.run_id)
@@ -268,7 +309,11 @@ class RunSession:
             stopped_by_budget=outcome.stopped_by_budget,
             interrupted=interrupted,
             samples=tuple(outcome.samples),
+            halts=halts,
+            total=len(keys),
         )
+        if scheduler.breaker.run_halt is not None:
+            raise ProviderAuthError(f"{scheduler.breaker.run_halt.message} (evalkit run --resume {run.run_id})")
         if interrupted:
             raise RunInterrupted(
                 f"run {run.run_id} interrupted after {outcome.written} new sample(s); finished samples are kept. "
@@ -276,11 +321,40 @@ class RunSession:
             )
         return result
 
+    def _forget_if_empty(self, store: Any, scheduler: Scheduler) -> None:
+        """Delete the new run's record when it ended before any sample was written (what finished is
+        flushed first), so no empty run is left behind; a failure here never hides the run's own error."""
+        try:
+            if scheduler.partial_result().written:
+                return
+            store.delete_run(self.run.run_id)
+            self.recorded = False
+        except Exception:  # the store itself failing: the run's own error is the one to report
+            logger.warning("could not remove the empty run %s from the store", self.run.run_id, exc_info=True)
 
-def _unfinished_twin(store: Any, fp: str) -> RunRecord | None:
-    """The latest unfinished run made by the same command, if any (the same command resumes it)."""
-    for summary in store.list_runs():  # newest first
-        run: RunRecord = store.get_run(summary.run_id)
-        if run.options.get("fingerprint") == fp:
-            return run if run.status != "finished" else None
-    return None
+    def _finished_outcome(self, keep_samples: bool) -> RunOutcome:
+        """The finished run the same command made: shown as it is, nothing run."""
+        from evalkit.trace.store import TraceStore
+
+        with TraceStore.open(self.store_path, write=False) as store:
+            samples = store.samples(self.run.run_id)
+        return RunOutcome(
+            run=self.run,
+            store=self.store_path,
+            summaries=summarise(samples, [m.name for m in self.models]),
+            resumed_from=len(samples),
+            already_finished=True,
+            samples=tuple(samples) if keep_samples else (),
+        )
+
+
+def _twin(store: Any, fp: str, name: str | None) -> RunRecord | None:
+    """The latest run made by the same command (the same fingerprint), if any. A ``name`` is part of the
+    command: ``--name pr-123`` asks for a run called so, not for an earlier run of the same options."""
+    named = "" if name is None else " AND name = ?"
+    rows = store.query(
+        f"SELECT run_id FROM runs WHERE json_extract_string(options, '$.fingerprint') = ?{named} "
+        "ORDER BY created_at DESC, run_id DESC LIMIT 1",
+        [fp] if name is None else [fp, name],
+    )
+    return store.get_run(rows[0][0]) if rows else None

@@ -80,8 +80,7 @@ def import_run(store: TraceStore, path: Path, *, replace: bool = False) -> RunRe
             raise StoreError(f"run {run.run_id} is already in the store {store.path}; use --replace to overwrite it")
         if exists:
             store.delete_run(run.run_id)
-        stored = store.create_run(run)
-        store.write_samples(samples)
+        stored = store.add_run(run, samples)
         store.write_scores(scores)
     return stored
 

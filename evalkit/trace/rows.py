@@ -13,7 +13,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from evalkit.contracts.model_config import ModelConfig
-from evalkit.trace.types import Event, RunRecord, Sample, Score, dumps
+from evalkit.trace.types import Event, RunRecord, Sample, Score, dumps, sample_id_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -96,7 +96,7 @@ def sample_from_row(row: tuple[Any, ...], events: Mapping[str, Sequence[Event]])
     """A sample from a row of ``SAMPLE_COLS``, with its events from ``events`` (by sample id; none when absent)."""
     d = dict(zip(SAMPLE_FIELDS, row, strict=True))
     d["metadata"] = json.loads(d["metadata"])
-    sample_id = f"{d['task_id']}|{d['model']}|{d['epoch']}"
+    sample_id = sample_id_of(d["task_id"], d["model"], d["epoch"])
     return Sample(**d, events=tuple(events.get(sample_id, ())))
 
 

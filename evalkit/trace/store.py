@@ -1,8 +1,10 @@
 """``TraceStore``: the one DuckDB file that keeps runs, their samples, events and scores.
 
-One process writes at a time (DuckDB's file lock); a second writer gets ``StoreLockedError``. Every write
-method is one transaction; ``transaction()`` groups several into one (they nest). How the file is opened
-(locks, migrations) is in ``connections.py``, the row layout of each table in ``rows.py``, the schema in
+A store holds the DuckDB file only while it uses it: every write method is one transaction on a connection
+opened for it and closed after it (``transaction()`` groups several into one; they nest), every read one
+query on its own short connection (``held()`` groups several). So readers work while a run writes, and a
+run's writes wait for them (see ``connections.py``, which also keeps one run per store: ``exclusive``). The
+run-record queries are in ``runs.py``, the row layout of each table in ``rows.py``, the schema in
 ``migrations.py``.
 """
 
@@ -14,7 +16,7 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -23,8 +25,9 @@ import duckdb
 
 from evalkit.errors import RunNotFoundError, StoreError
 from evalkit.trace import rows as table_rows
-from evalkit.trace.connections import close_connection, open_connection
+from evalkit.trace.connections import RunLock, connect, prepare, register_writer
 from evalkit.trace.migrations import scalar
+from evalkit.trace.runs import RunQueries, RunSummary
 from evalkit.trace.types import Event, RunRecord, Sample, Score, dumps
 
 if TYPE_CHECKING:
@@ -38,33 +41,7 @@ _SECRET_KEY = re.compile(
     r"|authorization|credentials?|private[_\-]?key)$"
 )
 _RUN_STATUSES = ("running", "finished", "interrupted")
-
-
-@dataclass(frozen=True)
-class RunSummary:
-    """One line of ``evalkit runs``. ``accuracy`` is correct / (ok samples with a known verdict);
-    ``cost_usd`` sums the known costs and ``cost_complete`` says whether every sample's cost was known.
-
-    An unknown cost is never 0: ``cost_usd`` is None when samples ran and none has a known cost, or when
-    calls were made and none was answered (every sample an infrastructure error before a reply, whose
-    price nobody knows). It is 0.0 for a run that made no call at all."""
-
-    run_id: str
-    name: str | None
-    suite: str
-    models: tuple[str, ...]
-    samples: int
-    finished: int
-    infra_errors: int
-    accuracy: float | None
-    cost_usd: float | None
-    cost_complete: bool
-    created_at: str
-    status: str
-    cost_unknown: int = 0
-    """Samples whose cost is unknown (a model without a known price)."""
-    model_calls: int = 0
-    """Model replies recorded in the run's traces (a failed call records none)."""
+__all__ = ["SECRET_MASK", "RunSummary", "TraceStore", "scrub_secrets"]
 
 
 def scrub_secrets(value: Any) -> Any:
@@ -84,24 +61,38 @@ def scrub_secrets(value: Any) -> Any:
     return value
 
 
-class TraceStore:
+class TraceStore(RunQueries):
     """The trace store. Open with ``TraceStore.open(path, write=...)``; use as a context manager."""
 
-    def __init__(self, conn: Any, path: Path, *, write: bool) -> None:
-        self._conn = conn
+    def __init__(self, path: Path, *, write: bool, run_lock: RunLock | None = None) -> None:
+        self._conn: Any = None
         self._path = path
         self._label = str(path)
         self._write = write
+        self._run_lock = run_lock
         self._lock = threading.RLock()
         self._in_tx = False
         self._closed = False
 
     # ---- lifecycle -----------------------------------------------------------------------------------
     @classmethod
-    def open(cls, path: Path, *, write: bool) -> TraceStore:
-        """Open for write (created and migrated as needed) or read (``StoreError`` when there is no store)."""
+    def open(cls, path: Path, *, write: bool, exclusive: bool = False) -> TraceStore:
+        """Open for write (created and migrated as needed) or read (``StoreError`` when there is no store).
+        ``exclusive`` (a run's writer) also takes the store's run lock: a second exclusive open, in any
+        process, gets ``StoreLockedError`` until this store is closed; other writers only take turns."""
         path = Path(path)
-        return cls(open_connection(path, write=write), path, write=write)
+        if exclusive and not write:
+            raise StoreError("an exclusive store is opened for writing")
+        run_lock = RunLock.acquire(path) if exclusive else None
+        try:
+            prepare(path, write=write)
+        except BaseException:
+            if run_lock is not None:
+                run_lock.release()
+            raise
+        if write:
+            register_writer(path, add=True)
+        return cls(path, write=write, run_lock=run_lock)
 
     @property
     def path(self) -> Path:
@@ -116,7 +107,13 @@ class TraceStore:
             if self._closed:
                 return
             self._closed = True
-            close_connection(self._path, self._conn)
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            if self._write:
+                register_writer(self._path, add=False)
+            if self._run_lock is not None:
+                self._run_lock.release()
 
     def __enter__(self) -> TraceStore:
         return self
@@ -126,13 +123,30 @@ class TraceStore:
     ) -> None:
         self.close()
 
-    # ---- transactions --------------------------------------------------------------------------------
+    # ---- connections and transactions ----------------------------------------------------------------
+    @contextmanager
+    def held(self) -> Iterator[Any]:
+        """One connection kept open for the block (nested calls share it): the reads in it see one state of
+        the store and cost one open. It holds the file, so keep the block short."""
+        with self._lock:
+            if self._closed:
+                raise StoreError(f"the store {self._label} is closed")
+            if self._conn is not None:
+                yield self._conn
+                return
+            self._conn = connect(self._path, write=self._write)
+            try:
+                yield self._conn
+            finally:
+                conn, self._conn = self._conn, None
+                conn.close()  # DuckDB checkpoints as the last connection closes: readers see the batch
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """One transaction around the block; nested calls join the outer one. Rolls back on any error."""
         if not self._write:
             raise StoreError(f"the store {self._label} was opened read-only")
-        with self._lock:
+        with self._lock, self.held():
             if self._in_tx:
                 yield
                 return
@@ -183,6 +197,20 @@ class TraceStore:
             marks = ", ".join("?" for _ in values)
             self._conn.execute(f"INSERT INTO runs ({table_rows.RUN_COLS}) VALUES ({marks})", list(values.values()))
         return run
+
+    def add_run(self, run: RunRecord, samples: Sequence[Sample]) -> RunRecord:
+        """Record a run and its samples in one transaction (an import), checking by reading them back that
+        every sample was stored as its own record: two samples with one id would silently be one."""
+        with self.transaction():
+            stored = self.create_run(run)
+            self.write_samples(samples)
+            count = scalar(self._conn, "SELECT count(*) FROM samples WHERE run_id = ?", [run.run_id])
+            if count != len(samples):
+                raise StoreError(
+                    f"run {run.run_id}: {len(samples)} samples given but {count} stored (samples sharing an id); "
+                    "nothing was imported"
+                )
+        return stored
 
     def finish_run(self, run_id: str, status: str, finished_at: str | None) -> None:
         if status not in _RUN_STATUSES:
@@ -242,80 +270,8 @@ class TraceStore:
     # ---- reads ---------------------------------------------------------------------------------------
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
         """Run a read query on the store (for reports); returns all rows."""
-        with self._lock:
-            return [tuple(r) for r in self._conn.execute(sql, list(params or [])).fetchall()]
-
-    def _get_row(self, run_id: str) -> tuple[Any, ...]:
-        rows = self.query(f"SELECT {table_rows.RUN_COLS} FROM runs WHERE run_id = ?", [run_id])
-        if not rows:
-            raise RunNotFoundError(f"no run {run_id} in {self._label}")
-        return rows[0]
-
-    def get_run(self, run_id: str) -> RunRecord:
-        return table_rows.run_from_row(self._get_row(run_id))
-
-    def resolve_run(self, ref: str) -> RunRecord:
-        """A run by full id, unique id prefix, name (the latest run so named) or ``latest``."""
-        ref = ref.strip()
-        rows = self.query("SELECT run_id, name, created_at FROM runs ORDER BY created_at DESC, run_id DESC")
-        if not rows:
-            raise RunNotFoundError(f"no runs have been recorded in {self._label}")
-        if ref == "latest":
-            return self.get_run(rows[0][0])
-        for candidates in ([r for r in rows if r[0] == ref], [r for r in rows if ref and r[1] == ref]):
-            if candidates:
-                return self.get_run(candidates[0][0])
-        matches = [r for r in rows if ref and r[0].startswith(ref)]
-        if len(matches) == 1:
-            return self.get_run(matches[0][0])
-        listing = "\n".join(f"  {r[0]}  {r[1] or '-'}  {r[2]}" for r in (matches or rows)[:10])
-        if matches:
-            raise RunNotFoundError(f"run reference {ref!r} is ambiguous; it matches:\n{listing}")
-        raise RunNotFoundError(f"no run matches {ref!r} in {self._label}; recent runs:\n{listing}")
-
-    def list_runs(self) -> list[RunSummary]:
-        """All runs, newest first, with their sample counts, accuracy and cost."""
-        rows = self.query(
-            """
-            SELECT r.run_id, r.name, r.suite, r.models, r.created_at, r.status,
-                   count(s.sample_id),
-                   count(*) FILTER (WHERE s.status = 'ok'),
-                   count(*) FILTER (WHERE s.status = 'infra_error'),
-                   count(*) FILTER (WHERE s.status = 'ok' AND s.correct),
-                   count(*) FILTER (WHERE s.status = 'ok' AND s.correct IS NOT NULL),
-                   coalesce(sum(s.cost_usd), 0.0),
-                   count(*) FILTER (WHERE s.sample_id IS NOT NULL AND s.cost_usd IS NULL),
-                   coalesce(c.calls, 0)
-            FROM runs r LEFT JOIN samples s USING (run_id)
-            LEFT JOIN (SELECT run_id, count(*) AS calls FROM events WHERE kind = 'model' GROUP BY run_id) c
-                USING (run_id)
-            GROUP BY ALL
-            ORDER BY r.created_at DESC, r.run_id DESC
-            """
-        )
-        out = []
-        for r in rows:
-            samples, infra, unknown, calls = r[6], r[8], r[12], int(r[13])
-            cost_known = samples == 0 or (samples > unknown and not (calls == 0 and infra))
-            out.append(
-                RunSummary(
-                    run_id=r[0],
-                    name=r[1],
-                    suite=r[2],
-                    models=tuple(m["name"] for m in json.loads(r[3])),
-                    samples=samples,
-                    finished=r[7],
-                    infra_errors=infra,
-                    accuracy=r[9] / r[10] if r[10] else None,
-                    cost_usd=float(r[11]) if cost_known else None,
-                    cost_complete=unknown == 0 and cost_known,
-                    created_at=r[4],
-                    status=r[5],
-                    cost_unknown=unknown,
-                    model_calls=calls,
-                )
-            )
-        return out
+        with self.held() as conn:
+            return [tuple(r) for r in conn.execute(sql, list(params or [])).fetchall()]
 
     def samples(
         self,
@@ -336,22 +292,26 @@ class TraceStore:
         if sample_ids is not None:
             where += " AND sample_id IN (SELECT unnest(?::VARCHAR[]))"
             params.append(list(sample_ids))  # type: ignore[arg-type]
-        rows = self.query(
-            f"SELECT {table_rows.SAMPLE_COLS} FROM samples WHERE {where} ORDER BY task_id, model, epoch", params
-        )
-        if not rows:
-            self._get_row(run_id)
-            return []
-        events: dict[str, list[Event]] = {}
-        if with_events:
-            erows = self.query(
-                f"SELECT sample_id, payload FROM events WHERE run_id = ? AND sample_id IN "
-                f"(SELECT sample_id FROM samples WHERE {where}) ORDER BY sample_id, seq",
-                [run_id, *params],
+        with self.held():  # the samples and their events from one state of the store
+            rows = self.query(
+                f"SELECT {table_rows.SAMPLE_COLS} FROM samples WHERE {where} ORDER BY task_id, model, epoch", params
             )
-            payloads = json.loads("[" + ",".join(e[1] for e in erows) + "]")  # one parse, not one per row
-            for (sample_id, _), payload in zip(erows, payloads, strict=True):
-                events.setdefault(sample_id, []).append(Event.from_dict(payload))
+            if not rows:
+                self._get_row(run_id)
+                return []
+            erows = (
+                self.query(
+                    f"SELECT sample_id, payload FROM events WHERE run_id = ? AND sample_id IN "
+                    f"(SELECT sample_id FROM samples WHERE {where}) ORDER BY sample_id, seq",
+                    [run_id, *params],
+                )
+                if with_events
+                else []
+            )
+        events: dict[str, list[Event]] = {}
+        payloads = json.loads("[" + ",".join(e[1] for e in erows) + "]")  # one parse, not one per row
+        for (sample_id, _), payload in zip(erows, payloads, strict=True):
+            events.setdefault(sample_id, []).append(Event.from_dict(payload))
         return [table_rows.sample_from_row(row, events) for row in rows]
 
     def iter_samples(self, run_id: str, *, with_events: bool = True, batch: int = 2000) -> Iterator[list[Sample]]:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from evalkit.contracts.model_config import ModelConfig
+from evalkit.trace.caps import cap_calls, cap_text, cap_value
 
 EventKind = Literal["system", "user", "model", "tool"]
 SampleStatus = Literal["ok", "infra_error", "cancelled"]
@@ -30,11 +31,13 @@ StopReason = Literal[
     "unknown",
     "truncated",
     "empty_reply",
+    "request_rejected",
 ]
 """Why an episode ended. ``handoff``, ``user_stop`` and ``unknown`` come from imported traces
 (``evalkit.trace.chat_messages.stop_reason_of``): a log shows how a conversation ended, not a turn limit.
 ``truncated`` (the reply was cut by ``max_tokens``, with no tool call) and ``empty_reply`` (no text and no tool
-call) are model failures: the model gave no answer."""
+call) are model failures: the model gave no answer. ``request_rejected``: the provider refused the request
+itself (a 4xx, or the same server error for every sample), an infrastructure error that resuming cannot cure."""
 
 
 @dataclass(frozen=True)
@@ -126,13 +129,14 @@ class Event:
         cached: bool = False,
         finish_reason: str | None = None,
     ) -> Event:
-        """One model call: what the model said, the tools it called and why the provider ended the reply."""
+        """One model call: what the model said, the tools it called and why the provider ended the reply
+        (text and arguments capped at ``caps.MAX_FIELD_CHARS``)."""
         return cls(
             seq=seq,
             kind="model",
             turn=turn,
-            content=content,
-            tool_calls=tool_calls,
+            content=cap_text(content),
+            tool_calls=cap_calls(tool_calls),
             usage=usage,
             latency_s=latency_s,
             cost_usd=cost_usd,
@@ -155,16 +159,16 @@ class Event:
         data: dict[str, Any] | None = None,
         latency_s: float | None = None,
     ) -> Event:
-        """One tool execution and the result the model saw; ``error_type`` only when ``ok`` is False."""
+        """One tool execution and the result the model saw (capped); ``error_type`` only when ``ok`` is False."""
         return cls(
             seq=seq,
             kind="tool",
             turn=turn,
             tool=tool,
             ok=ok,
-            content=content,
+            content=cap_text(content),
             call_id=call_id,
-            arguments=arguments,
+            arguments=cap_value(arguments) if arguments is not None else None,
             error_type=error_type,
             data=data,
             latency_s=latency_s,
@@ -231,6 +235,36 @@ def _is_set(event: Event, name: str) -> bool:
     return value is not None
 
 
+def _escape_id_part(part: str) -> str:
+    return part.replace("\\", "\\\\").replace("|", "\\|")
+
+
+def sample_id_of(task_id: str, model: str, epoch: int) -> str:
+    """A sample's id, ``task|model|epoch``, with ``\\`` and ``|`` inside a task id or model name escaped by a
+    backslash: task ``a|b`` of model ``c`` and task ``a`` of model ``b|c`` stay two samples. Ids of names
+    without those characters read as they always have (stored runs keep theirs)."""
+    return f"{_escape_id_part(task_id)}|{_escape_id_part(model)}|{epoch}"
+
+
+def split_sample_id(sample_id: str) -> tuple[str, str, str]:
+    """(task id, model, epoch as text) of a sample id made by ``sample_id_of``."""
+    parts: list[str] = []
+    current: list[str] = []
+    chars = iter(sample_id)
+    for ch in chars:
+        if ch == "\\":
+            current.append(next(chars, ""))
+        elif ch == "|" and len(parts) < 2:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    if len(parts) != 3:
+        raise ValueError(f"not a sample id: {sample_id!r}")
+    return parts[0], parts[1], parts[2]
+
+
 @dataclass(frozen=True)
 class SampleKey:
     task_id: str
@@ -239,7 +273,7 @@ class SampleKey:
 
     @property
     def sample_id(self) -> str:
-        return f"{self.task_id}|{self.model}|{self.epoch}"
+        return sample_id_of(self.task_id, self.model, self.epoch)
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,14 @@ def test_text_protocol_is_parsed_and_recorded(mini_suite: Path, store: Path, tmp
 def test_noisy_agent_is_deterministic_per_seed_and_varies_across_seeds(mini_suite: Path, store: Path) -> None:
     def outcomes(seed: int) -> list[bool | None]:
         r = evalkit.run_suite(
-            mini_suite, ["scripted/noisy@0.5"], epochs=6, seed=seed, store=store, keep_samples=True, use_cache=False
+            mini_suite,
+            ["scripted/noisy@0.5"],
+            epochs=6,
+            seed=seed,
+            store=store,
+            keep_samples=True,
+            use_cache=False,
+            new=True,
         )
         return [s.correct for s in sorted(r.samples, key=lambda s: (s.task_id, s.epoch))]
 
@@ -167,11 +174,26 @@ def test_bad_input_is_a_clear_error_with_exit_code_2(mini_suite: Path, store: Pa
 def test_cache_replays_replies_and_no_cache_does_not(mini_suite: Path, store: Path) -> None:
     evalkit.run_suite(mini_suite, ["scripted/disciplined"], tasks="t1", store=store, name="a")
     second = evalkit.run_suite(
-        mini_suite, ["scripted/disciplined"], tasks="t1", store=store, name="b", keep_samples=True
+        mini_suite,
+        ["scripted/disciplined"],
+        tasks="t1",
+        store=store,
+        name="b",
+        keep_samples=True,
+        new=True,
+        use_cache=True,
     )
+    assert second.samples and not second.already_finished
     assert all(e.cached for s in second.samples for e in s.events if e.kind == "model")
     third = evalkit.run_suite(
-        mini_suite, ["scripted/disciplined"], tasks="t1", store=store, name="c", keep_samples=True, use_cache=False
+        mini_suite,
+        ["scripted/disciplined"],
+        tasks="t1",
+        store=store,
+        name="c",
+        keep_samples=True,
+        use_cache=False,
+        new=True,
     )
     assert not any(e.cached for s in third.samples for e in s.events if e.kind == "model")
     epochs = evalkit.run_suite(

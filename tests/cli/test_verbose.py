@@ -15,8 +15,8 @@ def test_verbose_levels(tmp_path: Path) -> None:
     quiet = run_cli(*run, "--no-report", "--name", "first")
     assert quiet.exit_code == 0, quiet.stderr
     assert "evalkit." not in quiet.stderr  # no log lines without -v
-    again = run_cli("-vv", *run, "--no-report", "--name", "second")
+    again = run_cli("-vv", *run, "--no-report", "--name", "second", "--new", "--cache")
     assert again.exit_code == 0, again.stderr
     assert "DEBUG evalkit.models.cache: response cache hit" in again.stderr
-    info = run_cli("-v", *run, "--no-report", "--name", "third")
+    info = run_cli("-v", *run, "--no-report", "--name", "third", "--new", "--cache")
     assert "DEBUG" not in info.stderr

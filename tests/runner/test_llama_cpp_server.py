@@ -195,6 +195,6 @@ def test_a_changed_tool_choice_is_not_answered_from_the_cache(mini_suite: Path, 
     with serve([answer], repeat_last=True) as (base, server):
         _run(mini_suite, store, _model(base), use_cache=True)
         _run(mini_suite, store, _model(base, tool_choice="required"), use_cache=True)
-        again = _run(mini_suite, store, _model(base), use_cache=True)
+        again = _run(mini_suite, store, _model(base), use_cache=True, new=True)
     assert [r["tool_choice"] for r in server.requests] == ["auto", "required"]
     assert [e.cached for e in again.samples[0].events if e.kind == "model"] == [True]  # the same request: a hit

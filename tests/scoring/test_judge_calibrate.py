@@ -37,10 +37,15 @@ class PromptJudge(fakeserver.ScriptedServer):
 
     guard = threading.Lock()
 
-    def next_reply(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def next_reply(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        preflight = self.preflight_answer(body, headers)
+        if preflight is not None:
+            return preflight
         with self.guard:
             self.script = [_grade(str(body["messages"][1]["content"]))]
-            return super().next_reply(body)
+            return super().next_reply(body, headers)
 
 
 def queried(year: int, value: str, answer: str) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evalkit.errors import RunNotFoundError, StoreError, StoreLockedError
-from evalkit.trace import migrations, rows
+from evalkit.trace import connections, migrations, rows
 from evalkit.trace.connections import lock_message
 from evalkit.trace.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 from evalkit.trace.rows import event_payload
@@ -218,27 +219,27 @@ _HOLDER = """
 import sys
 from pathlib import Path
 from evalkit.trace.store import TraceStore
-store = TraceStore.open(Path(sys.argv[1]), write=True)
-print("ready", flush=True)
-sys.stdin.readline()
+store = TraceStore.open(Path(sys.argv[1]), write=True, exclusive=True)
+if sys.argv[2] == "hold-file":
+    with store.held():
+        print("ready", flush=True)
+        sys.stdin.readline()
+else:
+    print("ready", flush=True)
+    sys.stdin.readline()
 store.close()
 """
 
 
-def test_second_process_gets_store_locked_error(db: Path) -> None:
+@contextmanager
+def _holder(db: Path, mode: str) -> Iterator[subprocess.Popen[str]]:
+    """Another process with the store open as a run's writer (``hold-file``: also holding the DuckDB file)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    argv = [sys.executable, "-c", _HOLDER, str(db)]
+    argv = [sys.executable, "-c", _HOLDER, str(db), mode]
     with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env) as proc:
         try:
             assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-            with pytest.raises(StoreLockedError) as info:
-                TraceStore.open(db, write=True)
-            assert str(info.value) == (
-                f"the store {db} is in use by another evalkit process (pid {proc.pid}); "
-                "wait for it to finish or use --store"
-            )
-            with pytest.raises(StoreLockedError):  # DuckDB also refuses readers while a process writes
-                TraceStore.open(db, write=False)
+            yield proc
         finally:
             try:
                 proc.communicate(input="done\n", timeout=30)
@@ -246,8 +247,46 @@ def test_second_process_gets_store_locked_error(db: Path) -> None:
                 proc.kill()
                 raise
     assert proc.returncode == 0
-    with TraceStore.open(db, write=True):  # released once the other process is done
+
+
+def test_a_second_run_writer_gets_store_locked_error_but_readers_and_scorers_work(db: Path) -> None:
+    with TraceStore.open(db, write=True) as store:
+        store.create_run(make_run())
+    with _holder(db, "between-batches") as proc:
+        with pytest.raises(StoreLockedError) as info:
+            TraceStore.open(db, write=True, exclusive=True)
+        message = str(info.value)  # the holder's pid and, from /proc, its command line
+        assert message.startswith(f"the store {db} is in use by another evalkit process (pid {proc.pid}")
+        assert message.endswith("); wait for it to finish or use --store")
+        with TraceStore.open(db, write=False) as reader:  # the run holds the file only while it writes
+            assert [r.run_id for r in reader.list_runs()] == [make_run().run_id]
+        with TraceStore.open(db, write=True) as writer:  # another writer (score, import-run) takes turns
+            writer.write_scores([make_score(make_run().run_id, "t1|m|0")])
+    with TraceStore.open(db, write=True, exclusive=True):  # released once the other process is done
         pass
+    assert (db.parent / "evalkit.duckdb.lock").exists()
+
+
+def test_a_reader_waits_for_a_batch_and_gives_up_with_the_holders_pid(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    TraceStore.open(db, write=True).close()
+    monkeypatch.setattr(connections, "READ_WAIT_S", 0.3)
+    with _holder(db, "hold-file") as proc:
+        busy = connections.OPEN_STATS["busy"]
+        with pytest.raises(StoreLockedError, match=f"pid {proc.pid}"):
+            TraceStore.open(db, write=False)
+        assert connections.OPEN_STATS["busy"] > busy  # it retried before giving up
+
+
+def test_an_exclusive_writer_in_this_process_refuses_a_second_one(db: Path) -> None:
+    with TraceStore.open(db, write=True, exclusive=True):
+        with pytest.raises(StoreLockedError, match="another run in this process"):
+            TraceStore.open(db, write=True, exclusive=True)
+        with TraceStore.open(db, write=False) as reader:
+            assert reader.list_runs() == []
+    with pytest.raises(StoreError, match="for writing"):
+        TraceStore.open(db, write=False, exclusive=True)
 
 
 def test_lock_message_without_a_pid() -> None:
