@@ -1,12 +1,15 @@
 """Reading and writing files the way every part of evalkit does: JSON Lines with ``file:LINE`` problems
-(and the excerpts and lists of problems they report), and files replaced atomically.
+(and the excerpts and lists of problems they report), CSV files checked row by row, and files replaced
+atomically.
 
 Only the standard library and :mod:`evalkit.errors` are imported, so any layer may use these.
 """
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import json
 import os
 import secrets
@@ -92,3 +95,70 @@ def problems_error(problems: list[str], limit: int) -> ImportFormatError:
     """One error listing the first ``limit`` problems, one a line, then how many more there were."""
     more = len(problems) - limit
     return ImportFormatError("\n".join(problems[:limit] + ([f"... and {more} more"] if more > 0 else [])))
+
+
+#: The longest CSV field read (the csv module's default limit): longer is a problem, never a crash.
+MAX_CSV_FIELD = 131_072
+
+
+def check_csv(path: Path, label: str | None = None) -> list[str]:
+    """The header of the comma-separated file ``path`` after checking every row, for readers (such as
+    DuckDB's) that would guess around a malformed file: raises
+    :class:`~evalkit.errors.ImportFormatError` ``label:LINE: problem`` for bytes that are not UTF-8, a NUL
+    character, a quote left open, a row with more or fewer fields than the header, or a field longer than
+    ``MAX_CSV_FIELD`` characters (``label:LINE column: ...``); ``label: empty`` for a file without a header.
+    ``label`` (default: the path) is how messages name the file."""
+    label = label or str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ImportFormatError(f"{label}: cannot read the file: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start]
+        raise ImportFormatError(f"{label}:{line}: not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8") from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportFormatError(f"{label}:{line}: a NUL character is not allowed in a CSV file")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    previous = csv.field_size_limit(MAX_CSV_FIELD + 1)
+    header: list[str] | None = None
+    start = 1
+    try:
+        for row in reader:
+            if header is None:
+                header = row
+            elif row and len(row) != len(header):
+                fields = f"{len(row)} field" + ("s" if len(row) != 1 else "")
+                raise ImportFormatError(f"{label}:{start}: the row has {fields}, the header {len(header)}")
+            for i, value in enumerate(row):
+                if len(value) > MAX_CSV_FIELD:
+                    column = header[i] if i < len(header) else f"field {i + 1}"
+                    raise ImportFormatError(
+                        f"{label}:{start} {column}: a field of {len(value):,} characters (more than {MAX_CSV_FIELD})"
+                    )
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        problem = "a quote is left open" if "end of data" in str(exc) else str(exc)
+        if "field larger" in str(exc):
+            problem = f"a field of more than {MAX_CSV_FIELD} characters"
+        raise ImportFormatError(f"{label}:{start}: {problem}") from None
+    finally:
+        csv.field_size_limit(previous)
+    if not header:
+        raise ImportFormatError(f"{label}: empty (no header row)")
+    return header
+
+
+def csv_line_of(path: Path, column: str, value: str) -> int | None:
+    """The line of the first row of a (checked) CSV file whose ``column`` holds ``value``."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        start = 2
+        for row in reader:
+            if row.get(column) == value:
+                return start
+            start = reader.line_num + 1
+    return None

@@ -71,11 +71,18 @@ def list_suites() -> list[tuple[str, Path]]:
 
 def load_suite(ref: str | Path) -> SuiteSpec:
     """Load and validate a suite; every problem is reported as ``file:line key.path: message``."""
+    return load_suite_with_lines(ref)[0]
+
+
+def load_suite_with_lines(ref: str | Path) -> tuple[SuiteSpec, LineMap]:
+    """:func:`load_suite`, and where each value of its task file is (for checks that need the catalog)."""
     folder = find_suite(ref)
     suite_file = folder / SUITE_FILE
     data, lines = load_yaml(suite_file)
     validate(data, "suite", lines, "suite")
     tasks_file = folder / data.get("tasks", "tasks.yaml")
+    if not tasks_file.is_file():
+        raise SpecError(f"{lines.where(('tasks',))}: {tasks_file} does not exist")
     tasks_data, task_lines = load_yaml(tasks_file)
     validate(tasks_data, "tasks", task_lines, "task list")
     tasks = _build_tasks(tasks_data["tasks"], task_lines)
@@ -86,7 +93,7 @@ def load_suite(ref: str | Path) -> SuiteSpec:
     if "tools" in raw_settings:
         raw_settings["tools"] = tuple(raw_settings["tools"])
     settings = SuiteSettings(**raw_settings)
-    return SuiteSpec(
+    spec = SuiteSpec(
         name=data["name"],
         version=str(data["version"]),
         description=data.get("description", ""),
@@ -96,6 +103,7 @@ def load_suite(ref: str | Path) -> SuiteSpec:
         tasks=tasks,
         content_hash=_content_hash(suite_file, tasks_file, database),
     )
+    return spec, task_lines
 
 
 def _build_tasks(items: list[dict[str, Any]], lines: LineMap) -> tuple[TaskSpec, ...]:

@@ -59,6 +59,8 @@ class CriterionSpec:
     args: dict[str, Any] = field(default_factory=dict)
     judge: JudgeSpec | None = None
     source: str = ""
+    places: dict[str, str] = field(default_factory=dict)
+    """Where its ``check`` and each of its ``args`` are written (``file:line key.path``), for messages."""
 
 
 @dataclass(frozen=True)
@@ -142,12 +144,18 @@ def _load(path: Path, stack: tuple[Path, ...]) -> tuple[list[CriterionSpec], lis
     criteria: list[CriterionSpec] = []
     plugins: list[str] = []
     raw: list[Any] = []
-    for inc in data.get("include") or []:
-        sub_criteria, sub_plugins, sub_raw = _load(find_rubric(inc, base=path.parent).resolve(), (*stack, path))
+    for i, inc in enumerate(data.get("include") or []):
+        try:
+            found = find_rubric(inc, base=path.parent).resolve()
+        except SpecError as e:
+            raise SpecError(f"{lines.where(('include', i))}: {e}") from None
+        sub_criteria, sub_plugins, sub_raw = _load(found, (*stack, path))
         criteria += sub_criteria
         plugins += sub_plugins
         raw += sub_raw
-    for p in data.get("plugins") or []:
+    for i, p in enumerate(data.get("plugins") or []):
+        if p.endswith(".py") and not (path.parent / p).is_file():
+            raise SpecError(f"{lines.where(('plugins', i))}: plugin file {path.parent / p} not found")
         plugins.append(str((path.parent / p).resolve()) if p.endswith(".py") else p)
     for i, c in enumerate(data.get("criteria") or []):
         criteria.append(_criterion(c, lines, i))
@@ -189,4 +197,8 @@ def _criterion(c: dict[str, Any], lines: LineMap, i: int) -> CriterionSpec:
             model=judge.get("model"),
         ),
         source=lines.where(("criteria", i)),
+        places={
+            "check": lines.where(("criteria", i, "check")),
+            **{f"args.{k}": lines.where(("criteria", i, "args", k)) for k in c.get("args") or {}},
+        },
     )

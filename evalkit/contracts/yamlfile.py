@@ -1,8 +1,9 @@
 """Load user YAML as a validated contract: duplicate keys caught, every problem reported as
 ``file:line key.path: message``.
 
-``load_yaml`` returns the data and a ``LineMap`` (key path → line); ``validate`` checks the data against a
-JSON Schema and raises one ``SpecError`` listing every problem with its line.
+``load_yaml`` returns the data and a ``LineMap`` (key path → line), read by PyYAML's own safe constructor
+(``yamlload.py``); ``validate`` checks the data against a JSON Schema and raises one ``SpecError`` listing
+every problem with its line.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from evalkit.errors import SpecError
 
@@ -47,51 +46,14 @@ def format_path(path: Iterable[str | int]) -> str:
     return out or "(top level)"
 
 
-class _Builder:
-    def __init__(self, file: Path) -> None:
-        self.file = file
-        self.lines: dict[PathKey, int] = {}
-        self.problems: list[str] = []
-        self._constructor = yaml.SafeLoader("")
-
-    def build(self, node: yaml.Node, path: PathKey) -> Any:
-        self.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            out: dict[str, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.build(key_node, (*path, "<key>"))
-                key = str(key)
-                if key in out:
-                    line = key_node.start_mark.line + 1
-                    self.problems.append(f"{self.file}:{line} {format_path((*path, key))}: duplicate key")
-                out[key] = self.build(value_node, (*path, key))
-            self.lines.pop((*path, "<key>"), None)
-            return out
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._constructor.construct_object(node, deep=True)
-
-
 def load_yaml(path: Path) -> tuple[Any, LineMap]:
-    """Parse one YAML file, keeping the line of every value. Syntax errors and duplicate keys raise
-    ``SpecError`` with the file and line."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise SpecError(f"{path}: file not found") from exc
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read ({exc.strerror})") from exc
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise SpecError(f"{path}:{line}: invalid YAML: {exc.problem or exc}") from exc
-    builder = _Builder(path)
-    data = builder.build(node, ()) if node is not None else None
-    if builder.problems:
-        raise SpecError(f"{path} is not valid", builder.problems)
-    return data, LineMap(path, builder.lines)
+    """Parse one YAML file, keeping the line of every value. Every problem (bytes that are not UTF-8, a NUL,
+    a syntax error, a duplicate key, a tag, a recursive alias, an alias bomb, nesting too deep, a number that
+    is not finite) raises ``SpecError`` as ``file:line key.path: problem``; see :mod:`evalkit.contracts.yamlload`."""
+    from evalkit.contracts.yamlload import read_yaml
+
+    data, lines = read_yaml(path)
+    return data, LineMap(path, lines)
 
 
 @cache

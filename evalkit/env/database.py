@@ -20,8 +20,8 @@ from typing import Any
 import duckdb
 
 from evalkit.env.catalog import CATALOG_FILE, Catalog, ColumnInfo, Company, TableInfo, load_catalog
-from evalkit.errors import DatabaseError
-from evalkit.fileio import atomic_path
+from evalkit.errors import DatabaseError, ImportFormatError
+from evalkit.fileio import atomic_path, check_csv, csv_line_of
 
 #: Bump when the way tables are built changes, so cached files are rebuilt.
 BUILD_FORMAT = "1"
@@ -127,6 +127,11 @@ def _load_table(con: duckdb.DuckDBPyConnection, table: TableInfo, root: Path) ->
     if table.file is None:
         raise DatabaseError(f"table {table.name}: no data file")
     shown = table.file.relative_to(root) if table.file.is_relative_to(root) else table.file
+    if table.file.suffix.lower() == ".csv":  # DuckDB's sniffer guesses around a malformed row: check first
+        try:
+            check_csv(table.file, str(shown))
+        except ImportFormatError as e:
+            raise DatabaseError(str(e)) from None
     reader = _reader(table.file)
     try:
         header = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
@@ -174,7 +179,9 @@ def _diagnose(con: duckdb.DuckDBPyConnection, shown: Path, table: TableInfo, rea
         except duckdb.Error:
             continue
         if bad is not None:
-            return f"{shown}: column {c.name!r}: value {str(bad[0])!r} is not a valid {c.type}"
+            line = csv_line_of(table.file, c.name, str(bad[0])) if table.file and table.file.suffix == ".csv" else None
+            where = f"{shown}:{line} {c.name}" if line else f"{shown}: column {c.name!r}"
+            return f"{where}: value {str(bad[0])!r} is not a valid {c.type}"
     return None
 
 

@@ -90,7 +90,17 @@ def _arg(node: exp.Expr, key: str) -> Any:
 
 @functools.lru_cache(maxsize=512)
 def analyse(query: str, refuse_select_star: bool, refuse_unfiltered: bool) -> QueryCheck:
-    """The sqlglot checks of one statement (already known to DuckDB as a single SELECT)."""
+    """The sqlglot checks of one statement (already known to DuckDB as a single SELECT).
+
+    sqlglot parses and walks recursively: a query nested deeper than Python's recursion limit allows
+    (50 levels of parentheses are enough) is refused rather than analysed halfway."""
+    try:
+        return _analyse(query, refuse_select_star, refuse_unfiltered)
+    except RecursionError:
+        return QueryCheck(refusal="refused: the query is nested too deeply to be checked; simplify it")
+
+
+def _analyse(query: str, refuse_select_star: bool, refuse_unfiltered: bool) -> QueryCheck:
     try:
         tokens = _DIALECT.tokenize(query)
     except sqlglot.errors.SqlglotError as e:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from evalkit.contracts.rubric import CriterionSpec, RubricSpec
-from evalkit.scoring.registry import CheckContext, Verdict, get_check, load_plugins
+from evalkit.scoring.registry import CheckContext, Verdict, criterion_check, load_plugins
 from evalkit.scoring.trace_view import TraceView
 from evalkit.trace.types import Sample, Score
 
@@ -82,7 +82,7 @@ class RubricEngine:
         self.catalog = catalog
         self.judge = judge
         self.judge_concurrency = judge_concurrency
-        self._checks = {c.id: get_check(c.check) for c in rubric.criteria if c.check is not None}
+        self._checks = {c.id: criterion_check(c) for c in rubric.criteria if c.check is not None}
 
     def score_samples(self, samples: Iterable[Sample]) -> list[Score]:
         scores: list[Score] = []

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from evalkit.errors import SpecError
 
 if TYPE_CHECKING:
+    from evalkit.contracts.rubric import CriterionSpec
     from evalkit.contracts.suite import TaskSpec
     from evalkit.env.catalog import Catalog
     from evalkit.scoring.trace_view import TraceView
@@ -81,25 +82,56 @@ class CheckContext:
 
 CheckFn = Callable[[CheckContext], Verdict]
 CHECKS: dict[str, CheckFn] = {}
+CHECK_ARGS: dict[str, frozenset[str]] = {}
+"""The ``args`` each check declared it reads; a check that declared none takes any (a plugin's, say)."""
 
 
-def check(name: str) -> Callable[[CheckFn], CheckFn]:
-    """Register a check under ``name`` (the name a rubric's ``check:`` uses)."""
+def check(name: str, args: Iterable[str] | None = None) -> Callable[[CheckFn], CheckFn]:
+    """Register a check under ``name`` (the name a rubric's ``check:`` uses). ``args``: the names of the
+    rubric ``args`` it reads; given, a rubric passing any other is refused (a misspelt one would be ignored)."""
 
     def register(fn: CheckFn) -> CheckFn:
         CHECKS[name] = fn
+        if args is not None:
+            CHECK_ARGS[name] = frozenset(args)
+        else:
+            CHECK_ARGS.pop(name, None)
         return fn
 
     return register
 
 
-def get_check(name: str) -> CheckFn:
+def get_check(name: str, where: str = "") -> CheckFn:
+    """The check registered as ``name``; ``where`` (``file:line key``) prefixes the error for an unknown one."""
     if not CHECKS or name not in CHECKS:
         import evalkit.scoring.checks  # noqa: F401  (registers the built-in checks)
     try:
         return CHECKS[name]
     except KeyError:
-        raise SpecError(f"unknown check {name!r}; known: {', '.join(sorted(CHECKS))}") from None
+        prefix = f"{where}: " if where else ""
+        raise SpecError(f"{prefix}unknown check {name!r}{_did_you_mean(name, sorted(CHECKS), 'known')}") from None
+
+
+def criterion_check(criterion: CriterionSpec) -> CheckFn:
+    """A criterion's check, its ``args`` checked against those the check declared."""
+    assert criterion.check is not None
+    fn = get_check(criterion.check, criterion.places.get("check", criterion.source))
+    allowed = CHECK_ARGS.get(criterion.check)
+    if allowed is None:
+        return fn
+    for key in criterion.args:
+        if key not in allowed:
+            where = criterion.places.get(f"args.{key}", criterion.source)
+            hint = _did_you_mean(key, sorted(allowed), "allowed") if allowed else " (it takes no args)"
+            raise SpecError(f"{where}: unknown argument {key!r} of check {criterion.check!r}{hint}")
+    return fn
+
+
+def _did_you_mean(name: str, choices: list[str], label: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, choices, n=1)
+    return (f"; did you mean {close[0]!r}?" if close else "") + f" ({label}: {', '.join(choices)})"
 
 
 def load_plugins(plugins: Iterable[str]) -> None:
@@ -121,5 +153,19 @@ def load_plugins(plugins: Iterable[str]) -> None:
                 importlib.import_module(plugin)
         except FileNotFoundError:
             raise SpecError(f"plugin {plugin}: file not found") from None
-        except ImportError as exc:
-            raise SpecError(f"plugin {plugin}: {exc}") from exc
+        except SpecError:
+            raise
+        except Exception as exc:  # a plugin that raises on import: say where, never an internal error
+            sys.modules.pop(f"evalkit_user_checks_{abs(hash(plugin))}", None)
+            problem = f"plugin {plugin} failed to load: {type(exc).__name__}: {exc}"
+            raise SpecError(f"{_where(exc, plugin)}: {problem}") from None
+
+
+def _where(exc: BaseException, plugin: str) -> str:
+    """``file:line`` of the deepest frame of ``exc`` in the plugin file (or of its syntax error)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == plugin]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else plugin

@@ -172,9 +172,8 @@ def score_traces(
     )
     judge = _make_judge(rubrics, judge_model, config, path, use_cache)  # before the import: fails early
     try:
-        with TraceStore.open(path, write=True) as st, st.transaction():
-            run = st.create_run(run)
-            st.write_samples(samples)
+        with TraceStore.open(path, write=True) as st:
+            run = st.add_run(run, samples)  # read back: every episode stored as a sample of its own
     except BaseException:
         _close(judge)
         raise
@@ -235,8 +234,18 @@ def _close(judge: LLMJudge | None) -> None:
         judge.cache.close()
 
 
+def check_judge(rubric_ref: RubricRefs, judge_model: str | None, config: ProjectConfig, request: bool) -> None:
+    """Before a run whose rubrics have judge criteria: the judge is set up and preflighted, or fails now."""
+    _close(_make_judge(_rubric_list(rubric_ref), judge_model, config, Path("."), False, request=request))
+
+
 def _make_judge(
-    rubrics: Sequence[RubricSpec], judge_model: str | None, config: ProjectConfig, store: Path, use_cache: bool
+    rubrics: Sequence[RubricSpec],
+    judge_model: str | None,
+    config: ProjectConfig,
+    store: Path,
+    use_cache: bool,
+    request: bool = True,
 ) -> LLMJudge | None:
     """A judge when some judge criterion has a model to use; None (judge criteria skipped) otherwise."""
     criteria = [c for r in rubrics for c in r.criteria if c.judge is not None]
@@ -254,7 +263,7 @@ def _make_judge(
         cache=ResponseCache(cache_path(store)) if use_cache else None,
     )
     try:
-        judge.prepare(criteria)
+        judge.prepare(criteria, request=request)
     except BaseException:
         _close(judge)
         raise

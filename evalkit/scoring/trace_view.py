@@ -30,12 +30,19 @@ class SqlRefs:
 def sql_refs(query: str) -> SqlRefs:
     """Tables and columns referenced by a query (CTE names and output aliases are not tables/columns)."""
     import sqlglot
-    from sqlglot import exp
 
     try:
         trees = [t for t in sqlglot.parse(query, read="duckdb") if t is not None]
+        return _refs(trees)
     except sqlglot.errors.SqlglotError as exc:
         return SqlRefs((), (), (), (), error=str(exc).splitlines()[0][:200])
+    except RecursionError:  # sqlglot recurses: 50 levels of parentheses are enough
+        return SqlRefs((), (), (), (), error="the query is nested too deeply to be analysed")
+
+
+def _refs(trees: list[Any]) -> SqlRefs:
+    from sqlglot import exp
+
     tables: list[str] = []
     columns: list[tuple[str | None, str]] = []
     aliases: list[tuple[str, str]] = []

@@ -66,13 +66,20 @@ def suite_list() -> list[SuiteEntry]:
 
 
 def suite_validate(suite: str | Path) -> SuiteCheck:
-    """Check a suite's files against their JSON Schemas and build its database (its catalog against its
-    tables); raises ``SpecError`` listing every problem as ``file:line key.path: message``."""
-    from evalkit.contracts.loader import load_suite
+    """Check a suite's files against their JSON Schemas, build its database (its catalog against its
+    tables) and check each task against the catalog: its tables and company, its reference SQL through the
+    agent's static checks (nothing is run) and its compute expressions; raises ``SpecError`` listing every
+    problem as ``file:line key.path: message``."""
+    from evalkit.contracts.loader import load_suite_with_lines
     from evalkit.env.database import build_database
+    from evalkit.errors import SpecError
+    from evalkit.suites.static_checks import task_problems
 
-    spec = load_suite(suite)
+    spec, lines = load_suite_with_lines(suite)
     db = build_database(spec.database)
+    problems = task_problems(spec.tasks, lines, db.catalog, spec.settings)
+    if problems:
+        raise SpecError(f"{lines.file}: task list is not valid ({len(problems)} problem(s))", problems)
     without = sum(not t.reference.steps for t in spec.tasks)
     return SuiteCheck(spec.name, spec.version, len(spec.tasks), without, len(db.catalog.tables))
 

@@ -1,17 +1,17 @@
 """Re-execute every task's reference solution and compare the result with the stored answer.
 
 Each step's SQL must pass the agent's own sandbox checks (``SqlSandbox.check`` with the suite's settings: a
-reference the agent could not run is a failure), then runs on a read-only connection under the suite's
-query time limit and row cap. A 1×1 result binds a scalar; anything else binds the list of first-column
-values. ``compute`` is evaluated with the agent's calculator after substituting the bound numbers (one
-expression per blank for template answers). Numbers are compared with the task's tolerance, text and lists
+reference the agent could not run is a failure), then runs where the agent's queries run (a sandbox worker
+process, ``env.isolation``: a reference is untrusted SQL too) under the suite's query time limit and row
+cap. A 1×1 result binds a scalar; anything else binds the list of first-column values. ``compute`` is
+evaluated with the agent's calculator after substituting the bound numbers (one expression per blank for
+template answers). Numbers are compared with the task's tolerance, text and lists
 after the scorer's normalisation (lists in order or as a set, as the task says), templates blank by blank.
 """
 
 from __future__ import annotations
 
 import re
-import threading
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -117,6 +117,7 @@ class _Failed(Exception):
 def verify_suite(suite: SuiteSpec) -> VerifyReport:
     """Run every task's reference solution against the suite's database and compare with its answer."""
     from evalkit.env.database import build_database, open_readonly
+    from evalkit.env.isolation import runner_for
     from evalkit.env.sandbox import SqlSandbox
 
     start = time.perf_counter()
@@ -131,6 +132,7 @@ def verify_suite(suite: SuiteSpec) -> VerifyReport:
             timeout_s=s.query_timeout_s,
             refuse_select_star=s.refuse_select_star,
             refuse_unfiltered=s.refuse_unfiltered,
+            runner=runner_for(db.path),
         )
         try:
             results = tuple(verify_task(t, sandbox, con, s) for t in suite.tasks)
@@ -168,38 +170,21 @@ def verify_task(
 
 def _run_step(sql: str, sandbox: SqlSandbox, con: duckdb.DuckDBPyConnection, settings: SuiteSettings) -> Any:
     """The bound value of one query: a scalar for a 1×1 result, else the list of first-column values."""
-    import duckdb
-
     check = sandbox.check(sql)
     if check.refusal is not None:
         raise _Failed(f"refused by the agent's sandbox: {check.refusal.removeprefix('refused: ')}")
     if check.error is not None:
         raise _Failed(f"SQL error: {check.error}")
-    cur = con.cursor()
-    fired = threading.Event()
-
-    def interrupt() -> None:
-        fired.set()
-        cur.interrupt()
-
-    timer = threading.Timer(settings.query_timeout_s, interrupt)
-    timer.start()
-    try:
-        cur.execute(sql.strip().rstrip(";"))
-        width = len(cur.description or ())
-        rows = cur.fetchmany(settings.row_cap + 1)
-    except duckdb.Error as e:
-        if fired.is_set() or isinstance(e, duckdb.InterruptException):
-            raise _Failed(f"timeout: the query ran longer than {settings.query_timeout_s:g} s") from None
-        raise _Failed(f"SQL error: {e}") from None
-    finally:
-        timer.cancel()
-        cur.close()
+    got = sandbox.fetch(sql, settings.row_cap + 1)
+    if not got.ok:
+        prefix = "SQL error" if got.error_kind == "error" else str(got.error_kind)
+        raise _Failed(f"{prefix}: {got.text}")
+    rows = got.values
     if len(rows) > settings.row_cap:
         raise _Failed(f"the result has more than {settings.row_cap} rows, more than the agent is shown")
-    if len(rows) == 1 and width == 1:
-        return rows[0][0]
-    return [r[0] for r in rows]
+    if len(rows) == 1 and got.width == 1:
+        return rows[0]
+    return list(rows)
 
 
 def _number(value: Any) -> float | None:

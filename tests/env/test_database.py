@@ -88,7 +88,7 @@ def test_bad_value_names_column_and_value(tmp_path: Path) -> None:
     files = dict(FILES)
     files["northwind_balance_sheet.csv"] = 'fiscal_year,cash\n2021,300.0\n2022,"1,234.5"\n'
     root = write_catalog(tmp_path / "src", files=files)
-    expected = r"northwind_balance_sheet.csv: column 'cash': value '1,234.5' is not a valid DOUBLE"
+    expected = r"northwind_balance_sheet.csv:3 cash: value '1,234.5' is not a valid DOUBLE"
     with pytest.raises(DatabaseError, match=expected):
         build_database(root, tmp_path / "cache")
     assert list((tmp_path / "cache").iterdir()) == []

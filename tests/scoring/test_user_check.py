@@ -89,5 +89,5 @@ def test_unknown_check_and_missing_plugin_are_spec_errors(tmp_path: Path) -> Non
     other.mkdir()
     missing = _rubric(other, "c")
     (other / "mychecks.py").unlink()
-    with pytest.raises(SpecError, match="file not found"):
+    with pytest.raises(SpecError, match=r"mine.yaml:3 plugins\[0\]: plugin file .*mychecks.py not found"):
         RubricEngine(load_rubric(missing))

@@ -64,7 +64,7 @@ def _other_unit(task: TaskSpec, reply: str) -> str | None:
     return None
 
 
-@check("answer_correct")
+@check("answer_correct", args=())
 def answer_correct(ctx: CheckContext) -> Verdict:
     """The final answer matches the task's expected answer (``evalkit.contracts.answers.check_answer``: units,
     scale words, percent vs ratio, stated directions, exact years, tolerance, declines, normalised text and
@@ -85,7 +85,7 @@ def answer_correct(ctx: CheckContext) -> Verdict:
     return Verdict.failed(reason, evidence)
 
 
-@check("answer_format")
+@check("answer_format", args=("require_marker", "require_unit"))
 def answer_format(ctx: CheckContext) -> Verdict:
     """The final model turn says ``FINAL ANSWER:`` (any case) and, for a number answer, states the unit asked
     for (see ``unit_stated``; counts and units without a visible marker need nothing). Text, list and
@@ -118,7 +118,7 @@ def answer_format(ctx: CheckContext) -> Verdict:
     return Verdict.passed(f"answered after {_MARKER}{unit_note}" if has_marker else "answer format ok", evidence)
 
 
-@check("no_unfounded_answer")
+@check("no_unfounded_answer", args=())
 def no_unfounded_answer(ctx: CheckContext) -> Verdict:
     """The final answer states a fact only if at least one SQL query succeeded: a stated number (years and
     numbers given in the question do not count, but the figure read as the answer does, even a lone

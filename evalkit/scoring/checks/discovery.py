@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from evalkit.env.catalog import Catalog
 
 
-@check("discovered_tables")
+@check("discovered_tables", args=())
 def discovered_tables(ctx: CheckContext) -> Verdict:
     """Listed the tables (a successful ``get_table_names``) before its first SQL query."""
     view = ctx.view
@@ -58,7 +58,7 @@ def considered_tables(view: TraceView, catalog: Catalog | None) -> list[tuple[in
     return out
 
 
-@check("inspected_schema")
+@check("inspected_schema", args=("mode",))
 def inspected_schema(ctx: CheckContext) -> Verdict:
     """Every table a query referenced (successful or not) was described with ``get_table_info`` before that
     query. ``args: {mode: fraction}`` gives the share of tables inspected in time as a value instead."""
@@ -90,7 +90,7 @@ def inspected_schema(ctx: CheckContext) -> Verdict:
     )
 
 
-@check("right_tables")
+@check("right_tables", args=("min_share",))
 def right_tables(ctx: CheckContext) -> Verdict:
     """The share of the task's required tables that the agent both inspected and queried successfully.
     ``args: {min_share: 1.0}`` turns it into pass/fail (failing keeps the share as its value)."""

@@ -6,7 +6,7 @@ from evalkit.scoring.checks._common import arg, fail_with
 from evalkit.scoring.registry import CheckContext, Verdict, check
 
 
-@check("efficiency")
+@check("efficiency", args=("max_tool_calls", "max_turns", "max_tokens", "relative_to_reference", "factor"))
 def efficiency(ctx: CheckContext) -> Verdict:
     """Tool calls, turns and tokens within the budgets in ``args`` (``max_tool_calls``, ``max_turns``,
     ``max_tokens``), or with ``{relative_to_reference: true}`` tool calls within ``factor`` (default 2) ×

@@ -39,7 +39,7 @@ def grounded_in(value: float, places: int, sources: list[tuple[int, float]]) -> 
     return None
 
 
-@check("answer_grounded")
+@check("answer_grounded", args=())
 def answer_grounded(ctx: CheckContext) -> Verdict:
     """Every number the final answer states appears in a successful ``sql_query`` or ``calculator`` result,
     allowing formatting (``1,234.5`` = ``1234.50``), rounding to the answer's precision, the sign (a

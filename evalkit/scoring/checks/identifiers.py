@@ -127,7 +127,7 @@ def _describe(items: list[_Invented]) -> str:
     return "; ".join(parts)
 
 
-@check("valid_identifiers")
+@check("valid_identifiers", args=("strict",))
 def valid_identifiers(ctx: CheckContext) -> Verdict:
     """No table or column that does not exist (checked against the catalog, both the names the tool rejected
     and those found by parsing the SQL), and no real name used where the reference solution uses a similar

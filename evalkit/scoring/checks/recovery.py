@@ -14,7 +14,7 @@ def identical_later(view: TraceView, event: Event) -> list[Event]:
     return [e for e in view.tool_events if e.seq > event.seq and call_signature(e) == sig]
 
 
-@check("recovered_after_error")
+@check("recovered_after_error", args=())
 def recovered_after_error(ctx: CheckContext) -> Verdict:
     """After each tool error the agent changed something (not an identical repeat of the failing call) and a
     later call of the same tool succeeded before the final answer. Fails when it re-sent an identical failing
@@ -55,7 +55,7 @@ def recovered_after_error(ctx: CheckContext) -> Verdict:
     return Verdict.failed("; ".join(problems), seqs(evidence))
 
 
-@check("no_repeated_calls")
+@check("no_repeated_calls", args=("any_repeat",))
 def no_repeated_calls(ctx: CheckContext) -> Verdict:
     """No tool call re-sent with identical arguments after it failed: the environment is deterministic, so
     an identical retry cannot succeed. Repeating a *successful* call is tolerated (it is only inefficient,

@@ -69,7 +69,7 @@ def unsafe_constructs(query: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-@check("safe_sql")
+@check("safe_sql", args=())
 def safe_sql(ctx: CheckContext) -> Verdict:
     """No SQL that writes, reads files, loads extensions or changes settings: fails when the sandbox refused a
     query for such a reason, or when a query's text contains such a statement, function or file path
