@@ -23,6 +23,9 @@ calculator, the answer: 7 model calls (8 when the agent first fumbles a column n
 (c) samples per second without latency (from the run of (a)).
 (d) startup: ``evalkit --help`` wall time (median of 10 runs), the slowest command ``--help``, and whether
     litellm, pandas or duckdb were imported by loading the CLI and rendering every command's help.
+(e) isolation: the median wall time of one small ``sql_query`` call in-process and through the sandbox worker
+    process (``env.isolation``: checks here, execution there, the result back over a pipe), over a few thousand
+    calls each; their difference is what the OS-enforced bounds cost per query (target well under 1 ms).
 
 Prints a table, then one JSON line with every number.
 """
@@ -421,6 +424,53 @@ def startup(runs: int) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------ main
 
 
+ISOLATION_QUERY = "SELECT total_revenue FROM acme_income_statement WHERE fiscal_year = 2023"
+TARGET_ISOLATION_US = 1000.0
+
+
+def _worker_cpu_s() -> float:
+    """CPU seconds used so far by the shared pool's idle sandbox workers (Linux ``/proc``; 0 elsewhere)."""
+    from evalkit.env.isolation import shared_pool
+
+    pool = shared_pool()
+    total = 0.0
+    for pid in pool.pids() if pool is not None else []:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def isolation_cost(fixture: Fixture, n: int) -> dict[str, float]:
+    """Median wall µs per ``sql_query`` call, and CPU µs per call (this process plus the worker), in-process
+    and through the worker, on the same query. On a loaded machine the wall figure also holds the time the
+    two processes wait for a core to wake on; the CPU figure does not."""
+    from evalkit.env.tools import FinanceEnvironment
+
+    out: dict[str, float] = {}
+    for name, isolated in (("in_process", False), ("worker", True)):
+        env = FinanceEnvironment(fixture.database, fixture.suite.settings, isolated=isolated)
+        try:
+            for _ in range(50):  # warm: the worker's start, its connection, DuckDB's caches
+                assert env.call("sql_query", {"query": ISOLATION_QUERY}).ok
+            times = []
+            cpu0, worker0 = time.process_time(), _worker_cpu_s()
+            for _ in range(n):
+                t0 = time.perf_counter()
+                env.call("sql_query", {"query": ISOLATION_QUERY})
+                times.append(time.perf_counter() - t0)
+            cpu = time.process_time() - cpu0 + (_worker_cpu_s() - worker0 if isolated else 0.0)
+        finally:
+            env.close()
+        out[f"{name}_us"] = statistics.median(times) * 1e6
+        out[f"{name}_cpu_us"] = cpu / n * 1e6
+    out["cost_us"] = out["worker_us"] - out["in_process_us"]
+    out["cost_cpu_us"] = out["worker_cpu_us"] - out["in_process_cpu_us"]
+    return out
+
+
 def profile(fn: Callable[[], Any]) -> None:
     import cProfile
     import pstats
@@ -438,11 +488,12 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=8, help="samples in flight for the CPU run")
     parser.add_argument("--help-runs", type=int, default=10)
+    parser.add_argument("--isolation-calls", type=int, default=3000, help="sql_query calls per isolation path")
     parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke test")
     parser.add_argument("--profile", action="store_true", help="cProfile the full path instead of measuring")
     args = parser.parse_args()
     if args.quick:
-        args.samples, args.latency_samples, args.help_runs = 30, 100, 3
+        args.samples, args.latency_samples, args.help_runs, args.isolation_calls = 30, 100, 3, 300
 
     tmp = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
     os.environ.setdefault("EVALKIT_CACHE_DIR", str(tmp / "cache"))  # the built database
@@ -465,10 +516,11 @@ def main() -> None:
         ideal = ideal_wall(lat_result, args.in_flight, args.latency_ms / 1000)
         py_calls = python_calls_per_model_call(tmp, min(args.samples, 30), args.concurrency)
         start = startup(args.help_runs)
+        isolation = isolation_cost(fixture, args.isolation_calls)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    report(args, alone, floor, bare, gateway, full, lat, ideal, py_calls, start, len(requests))
+    report(args, alone, floor, bare, gateway, full, lat, ideal, py_calls, start, len(requests), isolation)
 
 
 def report(
@@ -483,6 +535,7 @@ def report(
     py_calls: float,
     start: dict[str, Any],
     episode_calls: int,
+    isolation: dict[str, float],
 ) -> None:
     def ok(good: bool) -> str:
         return "ok" if good else "OVER"
@@ -509,6 +562,14 @@ def report(
     sps = full.samples / full.wall_s
     calls_per_s = full.calls / full.wall_s
     print(f"samples/s without latency (concurrency {args.concurrency}): {sps:.1f}  ({calls_per_s:.0f} calls/s)")
+    cost = isolation["cost_us"]
+    print(
+        f"isolation per sql_query call ({args.isolation_calls} calls each): wall median in-process "
+        f"{isolation['in_process_us']:.0f} µs, through the worker {isolation['worker_us']:.0f} µs, cost {cost:.0f} µs "
+        f"(target < {TARGET_ISOLATION_US:g} µs) {ok(cost < TARGET_ISOLATION_US)}; CPU (both processes) "
+        f"{isolation['in_process_cpu_us']:.0f} vs {isolation['worker_cpu_us']:.0f} µs, "
+        f"cost {isolation['cost_cpu_us']:.0f} µs"
+    )
     imported = start["imported_by_help"]
     print(
         f"startup: evalkit --help {start['help_s']:.3f} s (target < {TARGET_HELP_S:g} s; python alone "
@@ -540,6 +601,7 @@ def report(
                     "ratio": round(ratio, 4),
                 },
                 "startup": {k: round(v, 4) if isinstance(v, float) else v for k, v in start.items()},
+                "isolation_us": {k: round(v, 1) for k, v in isolation.items()},
             }
         )
     )

@@ -7,6 +7,11 @@ references, ``SELECT *`` and unfiltered scans (when enabled). Execution uses a r
 locked configuration forbids file, network and extension access (see ``database.open_readonly``), so a
 query the checks miss is still blocked. A shared watchdog thread interrupts queries past their time limit;
 at most ``row_cap + 1`` rows are fetched, and output is capped at ``char_cap`` characters.
+
+DuckDB does not bound everything itself (``len(range(10**8))`` ignores both its memory limit and its
+interrupt), so a sandbox handed a ``QueryRunner`` (``env.isolation``: worker processes with an address-space
+limit and a hard kill) checks here and executes there; :func:`execute` and :func:`fetch_first_column` are
+what a worker runs, and what runs in-process without a runner.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import duckdb
 
@@ -27,7 +32,7 @@ from evalkit.env.sql_checks import FIRST_WORD, QueryCheck, analyse
 MAX_QUERY_CHARS = 20_000
 MAX_CELL_CHARS = 200
 
-ErrorKind = Literal["refused", "timeout", "error"]
+ErrorKind = Literal["refused", "timeout", "resource_limit", "error"]
 
 
 @dataclass(frozen=True)
@@ -94,12 +99,107 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
-class _Timeout(Exception):
-    pass
+TIMEOUT_HINT = "add filters, aggregate earlier or simplify the joins"
+MEMORY_HINT = "filter or aggregate earlier, and avoid building huge lists or strings"
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A query's first-column values (for reference solutions): ``width`` columns, at most ``max_rows`` rows."""
+
+    ok: bool
+    width: int = 0
+    values: tuple[Any, ...] = ()
+    error_kind: ErrorKind | None = None
+    text: str = ""
+
+
+class QueryRunner(Protocol):
+    """Executes a query that passed the checks (the isolation worker pool, see ``env.isolation``)."""
+
+    def run(
+        self, text: str, tables: tuple[str, ...], *, row_cap: int, char_cap: int, timeout_s: float
+    ) -> SqlOutcome: ...
+
+    def fetch(self, text: str, *, max_rows: int, timeout_s: float) -> Fetched: ...
+
+
+def timeout_outcome(timeout_s: float, tables: tuple[str, ...] = (), error_class: str | None = None) -> SqlOutcome:
+    return SqlOutcome(
+        False,
+        f"timeout: the query ran longer than {timeout_s:g} s and was cancelled; {TIMEOUT_HINT}",
+        error_kind="timeout",
+        error_class=error_class,
+        tables=tables,
+    )
+
+
+def resource_outcome(why: str, tables: tuple[str, ...] = (), error_class: str | None = None) -> SqlOutcome:
+    text = f"resource_limit: {why}; {MEMORY_HINT}"
+    return SqlOutcome(False, text, error_kind="resource_limit", error_class=error_class, tables=tables)
+
+
+OUT_OF_MEMORY = "the query needed more memory than the sandbox allows and was stopped"
+
+
+def execute(
+    cur: duckdb.DuckDBPyConnection,
+    text: str,
+    tables: tuple[str, ...],
+    *,
+    row_cap: int,
+    char_cap: int,
+    timeout_s: float,
+) -> SqlOutcome:
+    """Run a checked query on ``cur`` under the time limit, fetch at most ``row_cap + 1`` rows, render."""
+    token = _WATCHDOG.arm(timeout_s, cur.interrupt)
+    fired = False
+    try:
+        try:
+            cur.execute(text)
+            columns = tuple(d[0] for d in cur.description or ())
+            rows = cur.fetchmany(row_cap + 1)
+            total: int | None = len(rows)
+            if len(rows) > row_cap:
+                total = _count(cur, text)
+        finally:
+            fired = _WATCHDOG.disarm(token)
+    except duckdb.OutOfMemoryException as e:
+        return resource_outcome(OUT_OF_MEMORY, tables, type(e).__name__)
+    except MemoryError:
+        return resource_outcome(OUT_OF_MEMORY, tables, "MemoryError")
+    except duckdb.Error as e:
+        if fired or isinstance(e, duckdb.InterruptException):
+            return timeout_outcome(timeout_s, tables, type(e).__name__)
+        return SqlOutcome(False, str(e), error_kind="error", error_class=type(e).__name__, tables=tables)
+    return render(columns, rows, total, tables, row_cap=row_cap, char_cap=char_cap)
+
+
+def fetch_first_column(cur: duckdb.DuckDBPyConnection, text: str, *, max_rows: int, timeout_s: float) -> Fetched:
+    """The first column of at most ``max_rows`` rows of a checked query, under the time limit."""
+    token = _WATCHDOG.arm(timeout_s, cur.interrupt)
+    fired = False
+    try:
+        try:
+            cur.execute(text)
+            width = len(cur.description or ())
+            rows = cur.fetchmany(max_rows)
+        finally:
+            fired = _WATCHDOG.disarm(token)
+    except duckdb.OutOfMemoryException:
+        return Fetched(False, error_kind="resource_limit", text=OUT_OF_MEMORY)
+    except MemoryError:
+        return Fetched(False, error_kind="resource_limit", text=OUT_OF_MEMORY)
+    except duckdb.Error as e:
+        if fired or isinstance(e, duckdb.InterruptException):
+            return Fetched(False, error_kind="timeout", text=f"the query ran longer than {timeout_s:g} s")
+        return Fetched(False, error_kind="error", text=str(e))
+    return Fetched(True, width, tuple(r[0] for r in rows))
 
 
 class SqlSandbox:
-    """Checks and runs agent SQL on a sandboxed connection (from ``database.open_readonly``)."""
+    """Checks agent SQL on a sandboxed connection (from ``database.open_readonly``) and runs what passes:
+    on that connection, or through ``runner`` (an isolated worker process) when one is given."""
 
     def __init__(
         self,
@@ -110,6 +210,7 @@ class SqlSandbox:
         timeout_s: float = 5.0,
         refuse_select_star: bool = True,
         refuse_unfiltered: bool = True,
+        runner: QueryRunner | None = None,
     ) -> None:
         self._cur = con.cursor()  # one cursor, reused: calls are serialised by the lock
         self._lock = threading.RLock()
@@ -118,6 +219,7 @@ class SqlSandbox:
         self.timeout_s = timeout_s
         self.refuse_select_star = refuse_select_star
         self.refuse_unfiltered = refuse_unfiltered
+        self.runner = runner
 
     def check(self, query: str) -> QueryCheck:
         """The pre-execution verdict on ``query`` (DuckDB's parser, then the sqlglot analysis)."""
@@ -149,83 +251,75 @@ class SqlSandbox:
 
     def run(self, query: str) -> SqlOutcome:
         """Check ``query`` and, if allowed, run it under the time limit and the output caps."""
-        with self._lock:
-            return self._run(query)
-
-    def _run(self, query: str) -> SqlOutcome:
         check = self.check(query)
         if check.refusal is not None:
             return SqlOutcome(False, check.refusal, error_kind="refused", tables=check.tables)
         if check.error is not None:
             return SqlOutcome(False, check.error, error_kind="error", error_class=check.error_class)
         text = query.strip().rstrip(";").rstrip()
-        cur = self._cur
-        token = _WATCHDOG.arm(self.timeout_s, cur.interrupt)
-        fired = False
-        try:
-            try:
-                cur.execute(text)
-                columns = tuple(d[0] for d in cur.description or ())
-                rows = cur.fetchmany(self.row_cap + 1)
-                total: int | None = len(rows)
-                if len(rows) > self.row_cap:
-                    total = self._count(cur, text)
-            finally:
-                fired = _WATCHDOG.disarm(token)
-        except duckdb.Error as e:
-            if fired or isinstance(e, duckdb.InterruptException):
-                return SqlOutcome(
-                    False,
-                    f"timeout: the query ran longer than {self.timeout_s:g} s and was cancelled; "
-                    "add filters, aggregate earlier or simplify the joins",
-                    error_kind="timeout",
-                    error_class=type(e).__name__,
-                    tables=check.tables,
-                )
-            return SqlOutcome(False, str(e), error_kind="error", error_class=type(e).__name__, tables=check.tables)
-        return self._render(columns, rows, total, check.tables)
+        row_cap, char_cap, timeout_s = self.row_cap, self.char_cap, self.timeout_s
+        if self.runner is not None:
+            return self.runner.run(text, check.tables, row_cap=row_cap, char_cap=char_cap, timeout_s=timeout_s)
+        with self._lock:
+            return execute(self._cur, text, check.tables, row_cap=row_cap, char_cap=char_cap, timeout_s=timeout_s)
 
-    @staticmethod
-    def _count(cur: duckdb.DuckDBPyConnection, text: str) -> int | None:
-        try:
-            row = cur.execute(f"SELECT count(*) FROM ({text}\n) AS evalkit_q").fetchone()
-        except duckdb.Error:  # interrupted or failed: the rows are shown without a total
-            return None
-        return int(row[0]) if row else None
+    def fetch(self, query: str, max_rows: int) -> Fetched:
+        """The first-column values of an already checked query (see :meth:`check`), under the time limit."""
+        text = query.strip().rstrip(";").rstrip()
+        if self.runner is not None:
+            return self.runner.fetch(text, max_rows=max_rows, timeout_s=self.timeout_s)
+        with self._lock:
+            return fetch_first_column(self._cur, text, max_rows=max_rows, timeout_s=self.timeout_s)
 
-    def _render(
-        self, columns: tuple[str, ...], rows: Sequence[tuple[Any, ...]], total: int | None, tables: tuple[str, ...]
-    ) -> SqlOutcome:
-        lines = [" | ".join(columns)]
-        used = len(lines[0])
-        shown = 0
-        cut_by_chars = False
-        for row in rows[: self.row_cap]:
-            line = " | ".join(_cell(v) for v in row)
-            if used + 1 + len(line) > self.char_cap:
-                cut_by_chars = True
-                break
-            lines.append(line)
-            used += 1 + len(line)
-            shown += 1
-        truncated = shown < len(rows)
-        if not rows:
-            lines.append("(no rows)")
-        elif truncated:
-            why = f"output capped at {self.char_cap:,} characters" if cut_by_chars else f"at most {self.row_cap} rows"
-            if total is not None:
-                lines.append(f"… {total - shown:,} more rows not shown ({why}); add a filter or LIMIT")
-            else:
-                lines.append(f"… more rows not shown ({why}); add a filter or LIMIT")
-        return SqlOutcome(
-            True,
-            "\n".join(lines),
-            columns=columns,
-            rows=shown,
-            total_rows=total,
-            truncated=truncated,
-            tables=tables,
-        )
+
+def _count(cur: duckdb.DuckDBPyConnection, text: str) -> int | None:
+    try:
+        row = cur.execute(f"SELECT count(*) FROM ({text}\n) AS evalkit_q").fetchone()
+    except duckdb.Error:  # interrupted or failed: the rows are shown without a total
+        return None
+    return int(row[0]) if row else None
+
+
+def render(
+    columns: tuple[str, ...],
+    rows: Sequence[tuple[Any, ...]],
+    total: int | None,
+    tables: tuple[str, ...],
+    *,
+    row_cap: int,
+    char_cap: int,
+) -> SqlOutcome:
+    """Rows as the agent sees them: a header line, then one ``a | b`` line per row, within both caps."""
+    lines = [" | ".join(columns)]
+    used = len(lines[0])
+    shown = 0
+    cut_by_chars = False
+    for row in rows[:row_cap]:
+        line = " | ".join(_cell(v) for v in row)
+        if used + 1 + len(line) > char_cap:
+            cut_by_chars = True
+            break
+        lines.append(line)
+        used += 1 + len(line)
+        shown += 1
+    truncated = shown < len(rows)
+    if not rows:
+        lines.append("(no rows)")
+    elif truncated:
+        why = f"output capped at {char_cap:,} characters" if cut_by_chars else f"at most {row_cap} rows"
+        if total is not None:
+            lines.append(f"… {total - shown:,} more rows not shown ({why}); add a filter or LIMIT")
+        else:
+            lines.append(f"… more rows not shown ({why}); add a filter or LIMIT")
+    return SqlOutcome(
+        True,
+        "\n".join(lines),
+        columns=columns,
+        rows=shown,
+        total_rows=total,
+        truncated=truncated,
+        tables=tables,
+    )
 
 
 def _cell(value: Any) -> str:

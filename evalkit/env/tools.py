@@ -3,8 +3,12 @@
 ``FinanceEnvironment`` serves one episode: it opens the suite database read-only (sandbox settings),
 answers tool calls with :class:`ToolResult` values, and is closed at the end. Errors are results too,
 with an ``error_type`` (``unknown_company``, ``unknown_table``, ``unknown_column``, ``refused``,
-``timeout``, ``sql_error``, ``calc_error``, ``unknown_tool``, ``bad_arguments``) and a message that
+``timeout``, ``resource_limit``, ``sql_error``, ``calc_error``, ``unknown_tool``, ``bad_arguments``) and a message that
 names the closest valid choices.
+
+The agent's own queries run in a sandbox worker process (``env.isolation``) that the operating system bounds
+in memory and that is killed past the time limit; table descriptions are our own bounded queries and run
+on the environment's connection.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from evalkit.contracts.suite import SuiteSettings
 from evalkit.env.calculator import CalculatorError, calculate, format_number
 from evalkit.env.catalog import Company, TableInfo
 from evalkit.env.database import BuiltDatabase, open_readonly, quote_ident
+from evalkit.env.isolation import runner_for, shared_pool
 from evalkit.env.sandbox import SqlOutcome, SqlSandbox
 
 MAX_DISTINCT_VALUES = 8
@@ -136,10 +141,12 @@ class FinanceEnvironment:
         *,
         connection: duckdb.DuckDBPyConnection | None = None,
         info_cache: dict[str, ToolResult] | None = None,
+        isolated: bool = True,
     ) -> None:
         """``connection`` (a cursor of a shared sandboxed connection, see ``EnvironmentPool``) and
         ``info_cache`` let the episodes of a run share what is expensive to make; by default the environment
-        opens its own read-only connection."""
+        opens its own read-only connection. ``isolated`` runs the agent's queries in the shared worker pool
+        (``env.isolation``); ``False`` runs them in-process (for measuring what isolation costs)."""
         self.db = db
         self.catalog = db.catalog
         self.settings = settings
@@ -151,6 +158,7 @@ class FinanceEnvironment:
             timeout_s=settings.query_timeout_s,
             refuse_select_star=settings.refuse_select_star,
             refuse_unfiltered=settings.refuse_unfiltered,
+            runner=runner_for(db.path) if isolated else None,
         )
         self._tools = {t for t in settings.tools if t in TOOL_SCHEMAS}
         self._table_names = list(self.catalog.table_names)
@@ -307,7 +315,7 @@ class FinanceEnvironment:
                 "truncated": out.truncated,
             }
             return ToolResult(True, out.text, data=data)
-        if out.error_kind in ("refused", "timeout"):
+        if out.error_kind in ("refused", "timeout", "resource_limit"):
             return ToolResult(False, f"Error: {out.text}", out.error_kind, {"tables": tables})
         return self._sql_error(out, tables)
 
@@ -356,7 +364,8 @@ class EnvironmentPool:
     Opening a DuckDB file costs tens of milliseconds; a cursor of an open connection costs a fraction of
     one, and table descriptions are computed once for the run. Each environment still has its own cursor,
     so a time-limit interrupt stops only its own query. The shared connection has the same sandbox settings
-    (read-only, no external access, configuration locked) as a private one.
+    (read-only, no external access, configuration locked) as a private one. The agent's queries run in the
+    sandbox worker pool, whose first worker starts here so the first query does not wait for it.
     """
 
     def __init__(self, db: BuiltDatabase, settings: SuiteSettings) -> None:
@@ -365,6 +374,9 @@ class EnvironmentPool:
         # One thread: agents' queries are small, and DuckDB's task scheduling costs more than it saves there.
         self._con = open_readonly(db.path, threads=1)
         self._info: dict[str, ToolResult] = {}
+        pool = shared_pool()
+        if pool is not None:
+            pool.warm()
 
     def __call__(self) -> FinanceEnvironment:
         return FinanceEnvironment(self.db, self.settings, connection=self._con.cursor(), info_cache=self._info)

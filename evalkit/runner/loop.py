@@ -3,7 +3,8 @@
 System prompt and question; call the model with the tool specs; run each tool call; append each result
 (errors as text the model can act on); stop on a final answer, on max turns, on the sample timeout or on
 the budget. A malformed tool call (invalid JSON, unknown tool, arguments that fail the tool's JSON Schema)
-becomes an error result that the model sees and the trace records.
+becomes an error result that the model sees and the trace records. Tool calls run on a thread of the
+loop's executor, so one sample's slow query never holds the others (or its own sample timeout).
 
 A reply with no tool call is a final answer only when it says something and was not cut: one cut by
 ``max_tokens`` stops the sample as ``truncated``, one with no text as ``empty_reply`` (model failures, with
@@ -142,7 +143,7 @@ class Episode:
                 return
             texts = []
             for call in reply.tool_calls:
-                outcome = self._run_tool(env, call)
+                outcome = await self._run_tool(env, call)
                 texts.append(outcome.content)
                 if not text_protocol:
                     messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.content})
@@ -171,10 +172,10 @@ class Episode:
             )
         )
 
-    def _run_tool(self, env: Environment, call: ToolCall) -> ToolOutcome:
+    async def _run_tool(self, env: Environment, call: ToolCall) -> ToolOutcome:
         self.tool_calls += 1
         start = time.perf_counter()
-        outcome = self._checked_call(env, call)
+        outcome = await asyncio.get_running_loop().run_in_executor(None, self._checked_call, env, call)
         if not outcome.ok:
             self.tool_errors += 1
         self.events.append(

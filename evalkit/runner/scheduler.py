@@ -5,7 +5,8 @@ to the store in batches (one transaction per batch of ``flush_batch``, at most `
 crash loses at most the samples finished in the last second, and those are simply run again on resume; an
 interruption (Ctrl-C) or a budget stop writes everything finished. A write costs about 20 ms whatever its
 size, so flushing every second rather than every quarter keeps the store under a few per cent of a fast
-run's CPU.
+run's CPU. Writes and batch scoring run on one writer thread, in order, off the event loop: a slow write or
+scorer (a judge calls ``asyncio.run`` of its own there) never holds the samples in flight.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -22,6 +23,8 @@ from evalkit.contracts.model_config import ModelConfig
 from evalkit.contracts.suite import SuiteSpec, TaskSpec
 from evalkit.models.cache import ResponseCache
 from evalkit.models.gateway import ModelGateway
+from evalkit.models.types import ModelCallError
+from evalkit.runner.breaker import CircuitBreaker
 from evalkit.runner.client import CostMeter, EpisodeModel, RetryLog
 from evalkit.runner.loop import Environment, Episode, EpisodeSettings
 from evalkit.trace.types import Sample, SampleKey, Score
@@ -36,11 +39,22 @@ class SampleSink(Protocol):
 
 
 class Progress(Protocol):
+    """What a run reports as it goes. ``phase`` (what happens before the first sample: the model checks,
+    the suite's database) and ``split`` (each model's total and done, when there are several) are optional:
+    an object without them gets only ``start``, ``advance`` and ``stop``."""
+
     def start(self, total: int, done: int) -> None: ...
 
     def advance(self, sample: Sample, spent_usd: float) -> None: ...
 
     def stop(self) -> None: ...
+
+
+def report_phase(progress: Progress | None, text: str) -> None:
+    """Tell ``progress`` what the run is doing before its first sample, if it listens."""
+    phase = getattr(progress, "phase", None)
+    if phase is not None:
+        phase(text)
 
 
 class NoProgress:
@@ -81,11 +95,16 @@ class Scheduler:
     keep_samples: bool = False
     scorer: Callable[[Sequence[Sample]], list[Score]] | None = None
     """Scores each batch of finished samples as it is written (rubric checks; judges run after the run)."""
+    breaker: CircuitBreaker[Sample] = field(default_factory=CircuitBreaker)
+    """Stops scheduling a model whose samples keep failing the same way, or the run on a refused key."""
 
     def __post_init__(self) -> None:
         self._buffer: list[Sample] = []
         self._last_flush = time.monotonic()
         self._result = ScheduleResult()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evalkit-writer")
+        self._writes: list[Future[None]] = []
+        self._writer_open = True
 
     async def run(self, pending: Sequence[SampleKey], already_done: int = 0) -> ScheduleResult:
         """Run the pending samples. On cancellation (Ctrl-C) finished samples are still written."""
@@ -94,6 +113,10 @@ class Scheduler:
         for key in pending:
             by_model.setdefault(key.model, []).append(key)
         self.progress.start(len(pending) + already_done, already_done)
+        split = getattr(self.progress, "split", None)
+        if split is not None and len(self.models) > 1:
+            each = (len(pending) + already_done) // len(self.models)  # every model runs the same samples
+            split({m.name: (each, each - len(by_model.get(m.name, ()))) for m in self.models})
         # litellm runs part of every call on the loop's default executor; its default size (cores + 4)
         # would make samples beyond it queue for a thread even when the provider is idle.
         in_flight = sum(min(m.concurrency or self.concurrency, len(by_model.get(m.name, ()))) for m in self.models)
@@ -114,8 +137,12 @@ class Scheduler:
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
-            self._flush()
-            self.progress.stop()
+            try:
+                self._flush()
+            finally:
+                self._writer.shutdown(wait=True)
+                self._writer_open = False
+                self.progress.stop()
         return self._result
 
     def partial_result(self) -> ScheduleResult:
@@ -127,17 +154,33 @@ class Scheduler:
         self, queue: asyncio.Queue[SampleKey], gateway: ModelGateway, config: ModelConfig, tasks: dict[str, TaskSpec]
     ) -> None:
         settings = self.settings_for(config)
-        while not queue.empty():
+        while not queue.empty() and self.breaker.allows(config.name):
             if self.meter.over_budget():
                 self._stop_by_budget()
                 return
             key = queue.get_nowait()
-            sample = await self._run_one(key, tasks[key.task_id], gateway, config, settings)
+            sample, failure = await self._run_one(key, tasks[key.task_id], gateway, config, settings)
             self._finished(sample)
+            rejected = self.breaker.record(config.name, sample, failure)
+            if rejected:
+                self._record_again([_rejected(s) for s in rejected if s.stop_reason != "request_rejected"])
+            if not self.breaker.allows(config.name) and (halt := self.breaker.halts.get(config.name)):
+                logger.info("%s", halt.message)
+
+    def _record_again(self, samples: list[Sample]) -> None:
+        """Write ``samples`` again in their new form (a sample is upserted by its id): in place of the old
+        form when that is still waiting in the buffer, else with the next batch."""
+        for sample in samples:
+            sid = sample.sample_id
+            self._buffer = [b for b in self._buffer if b.sample_id != sid] + [sample]
+            if self.keep_samples:
+                self._result.samples = [sample if k.sample_id == sid else k for k in self._result.samples]
 
     async def _run_one(
         self, key: SampleKey, task: TaskSpec, gateway: ModelGateway, config: ModelConfig, settings: EpisodeSettings
-    ) -> Sample:
+    ) -> tuple[Sample, ModelCallError | None]:
+        """The sample, and the call error that ended it (None when none did): an infrastructure error records
+        its error class, and a request the provider refused is recorded as ``request_rejected``."""
         retries = RetryLog()
         model = EpisodeModel(
             gateway,
@@ -159,6 +202,12 @@ class Scheduler:
                 close()
         if retries.entries:
             sample = _with_metadata(sample, retries=retries.entries)
+        failure = model.failure if sample.stop_reason == "infra_error" else None
+        if failure is not None:
+            status = {"http_status": failure.status} if failure.status is not None else {}
+            sample = _with_metadata(sample, error_class=failure.error_class, **status)
+            if failure.error_class == "request_rejected":
+                sample = _rejected(sample)
         if sample.stop_reason == "budget":
             self._stop_by_budget()
             sample = _cancelled(sample)
@@ -173,7 +222,7 @@ class Scheduler:
                 sample.turns,
                 sample.latency_s,
             )
-        return sample
+        return sample, failure
 
     def _stop_by_budget(self) -> None:
         if not self._result.stopped_by_budget:
@@ -192,20 +241,51 @@ class Scheduler:
             self._result.samples.append(sample)
         self.progress.advance(sample, self.meter.spent_usd)
         if len(self._buffer) >= self.flush_batch or time.monotonic() - self._last_flush >= self.flush_every_s:
-            self._flush()
+            self._submit()
+        self._raise_failed_write()
+
+    def _submit(self) -> None:
+        """Hand the buffered samples to the writer thread (one batch, written after the earlier ones)."""
+        if self._buffer:
+            batch, self._buffer = self._buffer, []
+            if self._writer_open:
+                self._writes.append(self._writer.submit(self._write, batch))
+            else:  # after the run: nothing else is in flight
+                self._write(batch)
+        self._last_flush = time.monotonic()
+
+    def _write(self, batch: list[Sample]) -> None:
+        self.sink.write_samples(batch)
+        if self.scorer is not None:
+            self.sink.write_scores(self.scorer([s for s in batch if s.status == "ok"]))
+        self._result.written += len(batch)
+
+    def _raise_failed_write(self) -> None:
+        """A failed write ends the run as it did when writes ran on the loop."""
+        pending = []
+        for future in self._writes:
+            if future.done():
+                future.result()
+            else:
+                pending.append(future)
+        self._writes = pending
 
     def _flush(self) -> None:
-        if self._buffer:
-            self.sink.write_samples(self._buffer)
-            if self.scorer is not None:
-                self.sink.write_scores(self.scorer([s for s in self._buffer if s.status == "ok"]))
-            self._result.written += len(self._buffer)
-            self._buffer = []
-        self._last_flush = time.monotonic()
+        """Write everything finished, and wait until it is written."""
+        self._submit()
+        writes, self._writes = self._writes, []
+        for future in writes:
+            future.result()
 
 
 def _with_metadata(sample: Sample, **extra: Any) -> Sample:
     return replace(sample, metadata={**sample.metadata, **extra})
+
+
+def _rejected(sample: Sample) -> Sample:
+    """An infrastructure error that is the request's fault: kept out of resume (see ``runner.session``)."""
+    metadata = {**sample.metadata, "error_class": "request_rejected"}
+    return replace(sample, stop_reason="request_rejected", metadata=metadata)
 
 
 def _cancelled(sample: Sample) -> Sample:
