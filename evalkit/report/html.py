@@ -1,28 +1,26 @@
 """The self-contained HTML diagnostic report: one file, no network, CSS and JS inline, charts as inline SVG.
 
-``render_html`` turns a ``Report`` and the traces for its drill-down (``evalkit.report.build.load_traces``)
+``render_html`` turns a ``Report`` and the traces for its drill-down (``evalkit.report.traces.load_traces``)
 into the page. This module shapes the data into plain view dicts and formatted strings; the jinja2 template
-(``templates/report.html.j2``, autoescaped: trace content is model output) only lays them out.
+(``templates/report.html.j2``, autoescaped: trace content is model output) only lays them out. The summary,
+tables and charts are plain markup (readable without JavaScript); the traces' bodies are compressed blocks
+that the page's script decodes when a trace is opened (``evalkit.report.html_traces``).
 """
 
 from __future__ import annotations
 
-import json
-from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from evalkit.report.html_traces import BLOCK_MEDIA_TYPE, TOOL_RESULT_CHARS, trace_blocks, trace_view
 from evalkit.report.model import FAILURE_MODES, ModelReport, Report, TaskRow, Trace
 from evalkit.report.text_format import infra_error_lines, task_correct_text, unscored
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["render_html"]
-
-TOOL_RESULT_CHARS = 2000
-"""Tool results longer than this are cut in the page (``evalkit show --full`` prints them whole)."""
+__all__ = ["TOOL_RESULT_CHARS", "render_html"]
 
 _CHARTS = (
     ("behaviours", "Behaviour pass rates", "no rubric criteria to plot: score the runs with a rubric"),
@@ -52,26 +50,26 @@ def render_html(report: Report, traces: Sequence[Trace], omitted: int = 0) -> st
     index = {(t.run_id, t.sample_id): i for i, t in enumerate(traces)}
     modes = {t.failure_mode for t in traces} | {r.failure_mode for r in report.tasks}
     labels = {m: FAILURE_MODES.get(m, m) for m in modes if m is not None}
-    return (
-        template_environment("evalkit.report")
-        .get_template("report.html.j2")
-        .render(
-            report=report,
-            title=_title(report),
-            summary=_summary(report),
-            criteria=_criteria(report),
-            slices=_slices(report),
-            behaviour_slices=[(dim, *report.criteria_by_slice(dim)) for dim in ("kind", "difficulty")],
-            charts=_charts(report),
-            tasks=[_task(row, traces, index, labels) for row in report.tasks],
-            traces=[_trace(i, t, report, labels) for i, t in enumerate(traces)],
-            omitted=omitted,
-            modes=labels,
-            pts=_pts,
-            pct=_pct,
-            accuracy=_accuracy,
-            infra_errors=infra_error_lines(report),
-        )
+    env = template_environment("evalkit.report")
+    views = [trace_view(i, t, report, labels) for i, t in enumerate(traces)]
+    return env.get_template("report.html.j2").render(
+        report=report,
+        title=_title(report),
+        summary=_summary(report),
+        criteria=_criteria(report),
+        slices=_slices(report),
+        behaviour_slices=[(dim, *report.criteria_by_slice(dim)) for dim in ("kind", "difficulty")],
+        charts=_charts(report),
+        tasks=[_task(row, traces, index, labels) for row in report.tasks],
+        traces=views,
+        blocks=trace_blocks(env, views),
+        block_type=BLOCK_MEDIA_TYPE,
+        omitted=omitted,
+        modes=labels,
+        pts=_pts,
+        pct=_pct,
+        accuracy=_accuracy,
+        infra_errors=infra_error_lines(report),
     )
 
 
@@ -229,82 +227,4 @@ def _task(
         "cost": "" if row.cost_usd is None else _usd(row.cost_usd),
         "links": links,
         "first": first,
-    }
-
-
-def _truncate(text: str | None, limit: int) -> tuple[str, int]:
-    """The text cut to ``limit`` characters, and how many were cut."""
-    if text is None:
-        return "", 0
-    return (text[:limit], len(text) - limit) if len(text) > limit else (text, 0)
-
-
-def _args(call: dict[str, Any]) -> str:
-    if call.get("arguments") is None:
-        return str(call.get("raw_arguments") or "")
-    return json.dumps(call["arguments"], separators=(",", ":"), ensure_ascii=False)
-
-
-def _event(e: dict[str, Any], n: int, evidence: dict[int, list[str]]) -> dict[str, Any]:
-    seq = int(e["seq"])
-    limit = TOOL_RESULT_CHARS if e["kind"] == "tool" else 100_000
-    content, cut = _truncate(e.get("content"), limit)
-    meta = []
-    if e["kind"] == "model":
-        usage = e.get("usage") or {}
-        if usage:
-            meta.append(f"{usage.get('prompt_tokens', 0):,} + {usage.get('completion_tokens', 0):,} tokens")
-    if e.get("latency_s") is not None:
-        meta.append(_secs(e["latency_s"]))
-    if e["kind"] == "model":
-        meta.append(_usd(e.get("cost_usd")) if e.get("cost_usd") is not None else "cost unknown")
-        if e.get("cached"):
-            meta.append("cached")
-    return {
-        "seq": seq,
-        "id": f"trace-{n}-e{seq}",
-        "kind": e["kind"],
-        "turn": e.get("turn"),
-        "content": content,
-        "cut": cut,
-        "calls": [{"name": c.get("name", ""), "args": _args(c)} for c in e.get("tool_calls") or ()],
-        "tool": e.get("tool"),
-        "ok": e.get("ok"),
-        "error_type": e.get("error_type"),
-        "meta": " · ".join(meta),
-        "evidence": evidence.get(seq, []),
-    }
-
-
-def _trace(n: int, t: Trace, report: Report, labels: dict[str, str]) -> dict[str, Any]:
-    evidence: dict[int, list[str]] = defaultdict(list)
-    verdicts = []
-    for v in t.verdicts:
-        key = f"{v.rubric}.{v.criterion}"
-        failing = v.verdict == "fail"
-        if failing:
-            for seq in dict.fromkeys(v.evidence):
-                evidence[seq].append(v.criterion)
-        info = report.criterion_info(v.rubric, v.criterion)
-        verdicts.append(
-            {
-                "key": key,
-                "verdict": v.verdict,
-                "value": v.value,
-                "reason": v.reason,
-                "failing": failing,
-                "critical": info is not None and info.severity == "critical",
-                "evidence": [(f"#trace-{n}-e{s}", s) for s in v.evidence],
-            }
-        )
-    verdicts.sort(key=lambda v: (not v["failing"], v["key"]))
-    return {
-        "n": n,
-        "t": t,
-        "mark": "✓" if t.correct else "✗" if t.correct is False else "–",
-        "state": "ok" if t.correct else "bad" if t.correct is False else "na",
-        "mode": labels.get(t.failure_mode, "") if t.failure_mode else "",
-        "verdicts": verdicts,
-        "failing": sum(1 for v in verdicts if v["failing"]),
-        "events": [_event(e, n, evidence) for e in t.events],
     }

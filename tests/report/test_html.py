@@ -1,8 +1,15 @@
-"""The HTML report, read as markup (no browser): self-contained, complete, escaped and deterministic."""
+"""The HTML report, read as markup (no browser): self-contained, complete, escaped and deterministic.
+
+The traces' bodies are compressed blocks in the page; ``unpacked`` decodes them as the page's script does and
+puts each body where the script would, so the tests read the page as a reader who opened every trace sees it.
+"""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import gzip
+import json
 import re
 import subprocess
 import sys
@@ -13,11 +20,37 @@ import pytest
 
 from evalkit.report.charts import behaviours_chart, by_kind_chart, cost_chart
 from evalkit.report.html import TOOL_RESULT_CHARS, render_html
+from evalkit.report.html_traces import BLOCK_MEDIA_TYPE
 from evalkit.report.model import Report, Trace
 from evalkit.report.traces import load_traces
 from evalkit.trace.store import TraceStore
 
 EXTERNAL = re.compile(r"^\s*(?:https?:)?//", re.I)
+BLOCK = re.compile(r'<script type="([^"]+)" id="trace-block-(\d+)" data-encoding="gzip\+base64">([^<]*)</script>\n')
+BODY = re.compile(
+    r'(<details class="trace [^"]*" id="(trace-\d+)"[^>]*>\n<summary>.*?</summary>\n)'
+    r'<div class="trace-body" data-block="(\d+)">.*?</div>\n</details>',
+    re.S,
+)
+
+
+def blocks(html: str) -> dict[int, dict[str, str]]:
+    """Each compressed block of the page, decoded: block number → {trace id: body HTML}."""
+    out = {}
+    for media, n, data in BLOCK.findall(html):
+        assert media == BLOCK_MEDIA_TYPE
+        out[int(n)] = json.loads(gzip.decompress(base64.b64decode(data)))
+    return out
+
+
+def unpacked(html: str) -> str:
+    """The page with every trace's body decoded into it and the blocks removed."""
+    decoded = blocks(html)
+
+    def body(m: re.Match[str]) -> str:
+        return f'{m[1]}<div class="trace-body">\n{decoded[int(m[3])][m[2]]}</div>\n</details>'
+
+    return BLOCK.sub("", BODY.sub(body, html))
 
 
 class Page(HTMLParser):
@@ -84,8 +117,13 @@ def html(report: Report, traces: tuple[list[Trace], int]) -> str:
 
 
 @pytest.fixture(scope="module")
-def page(html: str) -> Page:
-    return Page(html)
+def full(html: str) -> str:
+    return unpacked(html)
+
+
+@pytest.fixture(scope="module")
+def page(full: str) -> Page:
+    return Page(full)
 
 
 def test_is_self_contained(html: str, page: Page) -> None:
@@ -94,7 +132,9 @@ def test_is_self_contained(html: str, page: Page) -> None:
             assert not EXTERNAL.match(attrs.get(name, "")), f"<{tag} {name}={attrs[name]!r}> fetches from the network"
         assert not (tag == "script" and "src" in attrs)
         assert tag not in ("link", "iframe", "img", "object", "embed"), f"<{tag}> refers to another file"
-    assert len(page.find("script")) == 1
+    scripts = [a for t, a in Page(html).tags if t == "script"]
+    assert [a for a in scripts if "type" not in a] == [{}], "one script runs; the others are trace blocks"
+    assert all(a["type"] == BLOCK_MEDIA_TYPE for a in scripts if "type" in a) and len(scripts) > 1
     assert len(page.find("style")) >= 1
     assert not re.search(r"@import|url\(\s*['\"]?(?:https?:)?//", html, re.I)
 
@@ -156,7 +196,7 @@ def test_model_output_is_escaped(report: Report, traces: tuple[list[Trace], int]
     first = traces[0][0]
     events = (*first.events[:-1], {**first.events[-1], "content": f"FINAL ANSWER: {evil}"})
     trace = dataclasses.replace(first, final_answer=evil, events=events, question=f"<b>{evil}</b>")
-    out = render_html(report, [trace])
+    out = unpacked(render_html(report, [trace]))
     assert evil not in out
     assert out.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3
     assert out.count("<script") == 1
@@ -167,7 +207,7 @@ def test_long_tool_results_are_cut(report: Report, traces: tuple[list[Trace], in
     i = next(i for i, e in enumerate(first.events) if e["kind"] == "tool")
     long = "x" * (TOOL_RESULT_CHARS + 500)
     events = (*first.events[:i], {**first.events[i], "content": long}, *first.events[i + 1 :])
-    out = render_html(report, [dataclasses.replace(first, events=events)])
+    out = unpacked(render_html(report, [dataclasses.replace(first, events=events)]))
     assert long not in out and "x" * TOOL_RESULT_CHARS in out
     assert "500 more characters not shown" in out
 
@@ -225,10 +265,10 @@ def test_charts_without_data_say_so(report: Report) -> None:
     assert page.task_rows == []
 
 
-def test_svg_ids_are_unique_across_charts(html: str) -> None:
-    ids = re.findall(r'\bid="([^"]+)"', html)
+def test_svg_ids_are_unique_across_charts(full: str) -> None:
+    ids = re.findall(r'\bid="([^"]+)"', full)
     assert len(ids) == len(set(ids))
-    for ref in set(re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', html)):
+    for ref in set(re.findall(r'url\(#([^)]+)\)|href="#([^"]+)"', full)):
         target = ref[0] or ref[1]
         assert target in ids, f"dangling reference #{target}"
 
@@ -255,3 +295,23 @@ def test_drawing_charts_leaves_pyplot_and_the_backend_alone(report: Report) -> N
 
     out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(report), capture_output=True, check=True)
     assert out.stdout.decode().strip() == "False"
+
+
+def test_traces_are_packed_not_embedded(html: str, traces: tuple[list[Trace], int]) -> None:
+    """The page carries each trace's summary line; its events are only in the compressed blocks, and every
+    trace is in the block its placeholder names, with every one of its events."""
+    shown = traces[0]
+    placeholders = re.findall(r'<div class="trace-body" data-block="(\d+)">', html)
+    assert len(placeholders) == len(shown)
+    decoded = blocks(html)
+    assert sorted(tid for b in decoded.values() for tid in b) == sorted(f"trace-{i}" for i in range(len(shown)))
+    for i, (n, t) in enumerate(zip(placeholders, shown, strict=True)):
+        body = decoded[int(n)][f"trace-{i}"]
+        assert [int(x) for x in re.findall(r'data-seq="(\d+)"', body)] == [e["seq"] for e in t.events]
+    results = [e["content"] for t in shown for e in t.events if e["kind"] == "tool" and len(e["content"] or "") > 40]
+    assert results and not any(r.replace('"', "&#34;") in html or r in html for r in results)
+    assert 'data-seq="' not in html and len(decoded) > 1
+
+
+def test_packed_page_is_far_smaller(html: str, full: str) -> None:
+    assert len(html) < len(full) / 2
