@@ -35,14 +35,27 @@ def run_command(
     epochs: int = typer.Option(_D.epochs, "--epochs", "-k", help="Times each task is run per model."),
     limit: int = typer.Option(_D.limit, "--limit", "-n", help="Run only the first N (selected) tasks."),
     tasks: str = typer.Option(_D.tasks, "--tasks", help="Only tasks whose id matches these globs (comma-separated)."),
-    concurrency: int = typer.Option(_D.concurrency, "--concurrency", "-c", help="Samples in flight per model."),
+    concurrency: int = typer.Option(
+        None,
+        "--concurrency",
+        "-c",
+        help="Samples in flight per model (default 8); given, it wins over a model's concurrency in evalkit.yaml.",
+    ),
     max_turns: int = typer.Option(
         _D.max_turns, "--max-turns", help="Override the suite's maximum model turns per sample."
     ),
     seed: int = typer.Option(_D.seed, "--seed", help="Seed sent to the model and used by the scripted agents."),
     store: StoreOption = None,
     name: str = typer.Option(None, "--name", help="A name for the run (usable wherever a RUN is expected)."),
-    no_cache: bool = typer.Option(not _D.use_cache, "--no-cache", help="Do not reuse cached model replies."),
+    cache: bool | None = typer.Option(
+        _D.use_cache, "--cache/--no-cache", help="Reuse cached model replies (by default yes, except with --new)."
+    ),
+    new: bool = typer.Option(
+        _D.new,
+        "--new",
+        help="Start another run even though this command already made one; its model calls are fresh "
+        "requests (not served from the cache) unless --cache is given.",
+    ),
     max_cost: float = typer.Option(
         _D.max_cost, "--max-cost", help="Stop starting new model calls once this many USD are spent."
     ),
@@ -55,6 +68,12 @@ def run_command(
         None, "--rubric", "-r", help="Score samples as they finish with this rubric (name or YAML file). Repeatable."
     ),
     judge: str = typer.Option(None, "--judge", help="Model that grades the rubrics' judge criteria after the run."),
+    preflight: bool = typer.Option(
+        _D.preflight,
+        "--preflight/--no-preflight",
+        help="Send each model (and the judge) one small request before the run; a model that fails stops the "
+        "command at once (exit 2). Its provider and credentials are checked either way.",
+    ),
     report: bool = typer.Option(
         True, "--report/--no-report", help="Write the run's Markdown and HTML reports under reports/."
     ),
@@ -63,7 +82,8 @@ def run_command(
 
     Prints the run id and, per model, its accuracy, tool calls and errors, tokens and cost; with --rubric, each
     criterion's pass rate too. Running the same command again resumes its unfinished run (only the samples not
-    yet finished are run); --resume RUN names one. Ctrl-C keeps what finished (exit 130).
+    yet finished are run); --resume RUN names one. Once that run has finished, the same command shows it and
+    runs nothing; --new starts another. Ctrl-C keeps what finished (exit 130).
 
     [bold]Examples[/]
 
@@ -79,27 +99,33 @@ def run_command(
     if resume is None and not model:
         raise ConfigError("give at least one --model (for an offline try: --model scripted/disciplined)")
     bar = _progress_bar() if progress else None
-    result = run_suite(
-        suite,
-        model or [],
-        epochs=epochs,
-        limit=limit,
-        tasks=tasks,
-        concurrency=concurrency,
-        max_turns=max_turns,
-        seed=seed,
-        store=store_path(store),
-        name=name,
-        use_cache=not no_cache,
-        max_cost=max_cost,
-        api_base=api_base,
-        resume=resume,
-        progress=bar,
-        call_timeout_s=timeout,
-        sample_timeout_s=sample_timeout,
-        rubrics=tuple(rubric or ()),
-        judge=judge,
-    )
+    try:
+        result = run_suite(
+            suite,
+            model or [],
+            epochs=epochs,
+            limit=limit,
+            tasks=tasks,
+            concurrency=concurrency,
+            max_turns=max_turns,
+            seed=seed,
+            store=store_path(store),
+            name=name,
+            use_cache=cache,
+            new=new,
+            max_cost=max_cost,
+            api_base=api_base,
+            resume=resume,
+            progress=bar,
+            call_timeout_s=timeout,
+            sample_timeout_s=sample_timeout,
+            rubrics=tuple(rubric or ()),
+            judge=judge,
+            preflight=preflight,
+        )
+    finally:
+        if bar is not None:
+            bar.stop()  # a run that fails before its first sample (a model check) leaves no display behind
     print_summary(result)
     if result.score is not None:
         from evalkit.cli.score import print_result
@@ -111,6 +137,35 @@ def run_command(
         _, paths = write_report(result.store, [result.run.run_id], ("md", "html"))
         for fmt, path in paths.items():
             console().print(f"{fmt} report: {path}", soft_wrap=True, markup=False)
+    problem = incomplete_message(result)
+    if problem is not None:
+        from evalkit.errors import RunIncomplete
+
+        raise RunIncomplete(problem)
+
+
+def incomplete_message(result: RunResult) -> str | None:
+    """Why the run's results are incomplete (exit 2, after the summary and reports): samples lost to
+    infrastructure errors, samples the provider rejected, models the circuit breaker stopped; None when
+    nothing was lost."""
+    run_id = result.run.run_id
+    total = result.total or sum(s.samples for s in result.summaries)
+    rejected = sum(s.stop_reasons.get("request_rejected", 0) for s in result.summaries)
+    outages = sum(s.infra_errors for s in result.summaries) - rejected
+    not_run = max(0, total - sum(s.samples for s in result.summaries)) if result.halts else 0
+    lines = list(result.halts)
+    if outages:
+        lines.append(
+            f"{outages} of {total} samples hit infrastructure errors; `evalkit run --resume {run_id}` re-runs them"
+        )
+    if rejected:
+        lines.append(
+            f"{rejected} of {total} samples were rejected by the provider (request_rejected); resuming does not "
+            f"re-run them: fix the model's configuration and start a new run (--new)"
+        )
+    if not_run:
+        lines.append(f"{not_run} of {total} samples were not run; `evalkit run --resume {run_id}` runs them")
+    return "\n".join(lines) if lines else None
 
 
 def _progress_bar() -> RichProgress:
@@ -118,35 +173,65 @@ def _progress_bar() -> RichProgress:
 
 
 class RichProgress:
-    """The run's progress on stderr: done, errors, tokens, cost, ETA."""
+    """The run's progress on stderr: what it is doing before the first sample (the model checks, the suite's
+    database), then samples done of all, infrastructure errors, tokens, cost and the time left; with several
+    models, a line per model too."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
 
         self._progress = Progress(
-            TextColumn("[bold]running"),
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[stats]}"),
+            TextColumn("left"),
             TimeRemainingColumn(),
             console=err_console(),
             transient=True,
         )
         self._task: TaskID | None = None
-        self._errors = 0
+        self._phase: TaskID | None = None
+        self._models: dict[str, TaskID] = {}
+        self._errors: dict[str, int] = {}
         self._tokens = 0
 
+    def phase(self, text: str) -> None:
+        if self._phase is None:
+            self._progress.start()
+            self._phase = self._progress.add_task(text, total=None, stats="")
+        else:
+            self._progress.update(self._phase, description=text)
+
     def start(self, total: int, done: int) -> None:
-        self._progress.start()
-        self._task = self._progress.add_task("run", total=total, completed=done, stats="")
+        if self._phase is not None:
+            self._progress.remove_task(self._phase)
+        else:
+            self._progress.start()
+        self._task = self._progress.add_task("running", total=total, completed=done, stats="")
+
+    def split(self, per_model: dict[str, tuple[int, int]]) -> None:
+        for model, (total, done) in per_model.items():
+            self._models[model] = self._progress.add_task(f"  {model}", total=total, completed=done, stats="")
 
     def advance(self, sample: Sample, spent_usd: float) -> None:
-        if sample.status != "ok":
-            self._errors += 1
+        if sample.status == "infra_error":
+            self._errors[sample.model] = self._errors.get(sample.model, 0) + 1
         self._tokens += sample.prompt_tokens + sample.completion_tokens
-        stats = f"errors {self._errors}  tokens {self._tokens:,}  cost ${spent_usd:.4f}"
+        stats = f"infra errors {sum(self._errors.values())}  tokens {self._tokens:,}  cost ${spent_usd:.4f}"
         if self._task is not None:
             self._progress.update(self._task, advance=1, stats=stats)
+        if sample.model in self._models:
+            mine = f"infra errors {self._errors.get(sample.model, 0)}"
+            self._progress.update(self._models[sample.model], advance=1, stats=mine)
 
     def stop(self) -> None:
         self._progress.stop()
@@ -162,6 +247,8 @@ def print_summary(result: RunResult) -> None:
     run = result.run
     out = console()
     resumed = f" (resumed: {result.resumed_from} already done)" if result.resumed_from else ""
+    if result.already_finished:
+        resumed = " (already finished: the same suite, models and options; nothing was run)"
     out.print(
         f"run [bold]{run.run_id}[/]{f' ({run.name})' if run.name else ''}  suite {run.suite}  {run.status}{resumed}"
     )
@@ -199,6 +286,8 @@ def print_summary(result: RunResult) -> None:
     out.print(
         f"store: {result.store}   traces: {show_command(run.run_id[:15], result.store)}", markup=False, soft_wrap=True
     )
+    if result.already_finished:
+        out.print("run the same command with --new for another run")
 
 
 def show_command(run_ref: str, store: Path) -> str:
