@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.env.sandbox import OUT_OF_MEMORY, Fetched, SqlOutcome, resource_outcome, timeout_outcome
-from evalkit.env.sqlworker import HEADER, MAX_FRAME, MAX_OPEN, decode_value, write_frame
+from evalkit.env.sqlworker import ACKED, HEADER, MAX_FRAME, MAX_OPEN, decode_value, write_frame
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +88,12 @@ class _Worker:
         except OSError as e:
             self.write_failed = True
             raise WorkerDied(str(e)) from None
+        if message.get("op") in ACKED:
+            try:
+                self._receive(deadline)  # the worker read it (see ``sqlworker.ACKED``)
+            except WorkerDied:
+                self.write_failed = True
+                raise
         return self._receive(deadline)
 
     def _receive(self, deadline: float) -> dict[str, Any]:
@@ -118,7 +124,8 @@ class _Worker:
         return b"".join(chunks)
 
     def died_before_reading(self) -> bool:
-        """Whether the worker was dead before it could read the last request (the pipe never took it)."""
+        """Whether the worker was dead before it could read the last request (the pipe never took it, or it
+        died before acknowledging a query)."""
         return self.write_failed
 
     def alive(self) -> bool:

@@ -30,6 +30,12 @@ MAX_FRAME = 64 << 20
 MAX_OPEN = 1
 
 
+ACKED = frozenset({"run", "fetch"})
+"""Requests the worker acknowledges on reading, before it runs them. A worker that dies before the ack died
+idle (killed, or still tearing down after a kill: its pipes stay open until its last thread is gone, so
+the request is written without error), and the query is sent to a fresh worker instead of being blamed."""
+
+
 def write_frame(out: IO[bytes], message: dict[str, Any]) -> None:
     data = json.dumps(message, separators=(",", ":")).encode()
     out.write(HEADER.pack(len(data)) + data)
@@ -153,6 +159,8 @@ def main(argv: list[str]) -> int:
 
     write_frame(out, {"ready": True, "pid": os.getpid()})
     while (request := read_frame(inp)) is not None:
+        if request.get("op") in ACKED:
+            write_frame(out, {"ack": True})  # the query was read: a death from here on is the query's doing
         try:
             reply = worker.handle(request)
         except MemoryError:

@@ -100,7 +100,8 @@ def test_a_killed_query_is_a_tool_error_in_the_trace(
     assert [e.error_type for e in tools] == [kind, None]
     assert str(tools[0].content).startswith(f"Error: {kind}:")
     assert tools[1].ok and "1350" in str(tools[1].content)  # a fresh worker answers the next query
-    assert workers.started == 2  # the bomb's worker was killed (or retired) and replaced
+    if kind == "resource_limit":  # a worker that ran out of memory is retired and replaced (a timed-out one
+        assert workers.started == 2  # may have stopped its query itself, and serves on)
     assert sample.stop_reason == "final_answer" and sample.status == "ok" and sample.tool_errors == 1
 
 
