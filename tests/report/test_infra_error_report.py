@@ -38,9 +38,10 @@ def down_report(mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch) 
         api_base=f"http://127.0.0.1:{_closed_port()}/v1",
         api_key_env="FAKE_PROVIDER_KEY",
     )
-    result = evalkit.run_suite(
-        mini_suite, [model], store=store, use_cache=False, max_attempts=1, name="down", keep_samples=True
-    )
+    result = evalkit.run_suite(  # no preflight: as if the server went down once the run had started
+        mini_suite, [model], store=store, use_cache=False, max_attempts=1, name="down", keep_samples=True,
+        preflight=False,
+    )  # fmt: skip
     assert all(s.status == "infra_error" for s in result.samples) and len(result.samples) == 4
     with TraceStore.open(store, write=False) as st:
         return build_report(st, [result.run.run_id])
