@@ -133,6 +133,9 @@ class DirectModel:
     def __init__(self, fixture: Fixture, epoch: int, record: list[tuple[list[dict[str, Any]], Any]] | None) -> None:
         self.fixture, self.epoch, self.record = fixture, epoch, record
 
+    def offered(self, tools: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"offered_tools": [t["function"]["name"] for t in tools], "tool_choice": "auto"}
+
     async def complete(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> Any:
         from evalkit.models import scripts
         from evalkit.models.types import ModelReply

@@ -145,14 +145,17 @@ class FinanceEnvironment:
     ) -> None:
         """``connection`` (a cursor of a shared sandboxed connection, see ``EnvironmentPool``) and
         ``info_cache`` let the episodes of a run share what is expensive to make; by default the environment
-        opens its own read-only connection. ``isolated`` runs the agent's queries in the shared worker pool
-        (``env.isolation``); ``False`` runs them in-process (for measuring what isolation costs)."""
+        opens its own read-only connection, configured as ``EnvironmentPool``'s (DuckDB refuses a second
+        connection to a file with another configuration in one process). ``isolated`` runs the agent's
+        queries in the shared worker pool (``env.isolation``); ``False`` runs them in-process (for measuring
+        what isolation costs)."""
         self.db = db
         self.catalog = db.catalog
         self.settings = settings
-        self._con: duckdb.DuckDBPyConnection | None = connection if connection is not None else open_readonly(db.path)
+        con = connection if connection is not None else open_readonly(db.path, threads=1)
+        self._con: duckdb.DuckDBPyConnection | None = con
         self._sandbox = SqlSandbox(
-            self._con,
+            con,
             row_cap=settings.row_cap,
             char_cap=settings.char_cap,
             timeout_s=settings.query_timeout_s,

@@ -244,3 +244,19 @@ def test_environment_over_a_user_duckdb_file(tmp_path: Path) -> None:
         assert info.ok and "- revenue DECIMAL(2,1)" in info.content
         result = env.call("sql_query", {"query": "SELECT revenue FROM acme_income WHERE fiscal_year = 2024"})
         assert result.content == "revenue\n1.5"
+
+
+def test_an_environment_opens_beside_a_runs_pool_in_one_process(built: BuiltDatabase) -> None:
+    """DuckDB refuses a second connection to a file with another configuration in one process: an
+    environment opened while a run's pool holds the database (a benchmark, an API user) must still work."""
+    from evalkit.env.tools import EnvironmentPool
+
+    pool = EnvironmentPool(built, SuiteSettings())
+    try:
+        env = FinanceEnvironment(built, SuiteSettings())
+        try:
+            assert env.call("get_table_names", {}).ok
+        finally:
+            env.close()
+    finally:
+        pool.close()
