@@ -7,8 +7,10 @@ adds, before anything is constructed, one walk over the composed nodes that
 - records the line of every value by key path (an aliased value has several paths, so lines cannot be
   recorded while constructing, which PyYAML does once per node);
 - refuses a recursive alias (``&a [*a]``) and bounds alias expansion: a billion-laughs document is
-  refused after ``MAX_ALIAS_NODES`` values reached again through aliases, instead of hanging whatever
-  walks the data next (the schema validator, the content hash);
+  refused once the values reached again through aliases pass ``MAX_ALIAS_NODES`` and ``ALIAS_RATIO``
+  times the document's own values, instead of hanging whatever walks the data next (the schema
+  validator, the content hash). The bound grows with the document, so a big suite written by
+  ``yaml.dump``, which makes an alias of every repeated object, is not taken for a bomb;
 - refuses tags beyond plain YAML (``!!python/...``, ``!!binary``, ``!!set``, ``!!timestamp``, ``!local``):
   evalkit's files hold text, numbers, booleans, lists and mappings only. A date written without a tag
   (``2024-06-30``) is kept as the text it is, since every evalkit key that could hold one wants text;
@@ -32,8 +34,10 @@ import yaml
 from evalkit.contracts.yamlfile import PathKey, format_path
 from evalkit.errors import SpecError
 
-#: Values reached again through aliases (beyond their first appearance) before a document is refused.
+#: Values reached again through aliases (beyond their first appearance) before a document may be refused...
 MAX_ALIAS_NODES = 100_000
+#: ...and how many times its own distinct values they must also be (what is walked stays linear in its size).
+ALIAS_RATIO = 10
 #: Nesting of lists and mappings beyond which a document is refused.
 MAX_DEPTH = 100
 
@@ -51,8 +55,12 @@ def _shown_tag(tag: str) -> str:
     return "!!" + tag.removeprefix(_CORE) if tag.startswith(_CORE) else tag
 
 
-class LineLoader(yaml.SafeLoader):
-    """PyYAML's ``SafeLoader`` that records lines, catches duplicate keys and refuses hostile documents."""
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML was built with it (several times faster on a big suite), else PyYAML's."""
+
+
+class LineLoader(_SAFE_LOADER):  # type: ignore[valid-type,misc]
+    """PyYAML's safe loader that records lines, catches duplicate keys and refuses hostile documents."""
 
     # No implicit timestamps: an unquoted date stays the text written. PyYAML reads this as a class
     # attribute, though its stubs declare an instance variable (hence no ClassVar).
@@ -89,9 +97,10 @@ class LineLoader(yaml.SafeLoader):
         if key in self._paths:  # reached again through an alias
             line = use_line
             self._again += 1
-            if self._again > MAX_ALIAS_NODES:
-                self._problem(use_line, path, f"aliases expand to more than {MAX_ALIAS_NODES:,} values (an alias "
-                              "bomb?); write the values out or use fewer aliases")  # fmt: skip
+            if self._again > MAX_ALIAS_NODES and self._again > ALIAS_RATIO * len(self._paths):
+                self._problem(use_line, path, f"aliases expand to more than {ALIAS_RATIO} times the document's "
+                              f"{len(self._paths):,} values (an alias bomb?); write the values out or use fewer "
+                              "aliases")  # fmt: skip
                 raise _Stop
         else:
             self._paths[key] = path
@@ -217,7 +226,12 @@ def read_yaml(path: Path) -> tuple[Any, dict[PathKey, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise SpecError(f"{path}:{line}: invalid YAML: {exc.problem or exc.context or exc}") from None
+        problem = str(exc.problem or exc.context or exc)
+        if "nesting depth" in problem:  # libyaml's own bound, met before ours
+            raise SpecError(
+                f"{path}:{line}: nested too deep (more than {MAX_DEPTH} levels of lists and mappings)"
+            ) from None
+        raise SpecError(f"{path}:{line}: invalid YAML: {problem}") from None
     except yaml.reader.ReaderError as exc:
         raise SpecError(
             f"{path}:{_line_at(text, exc.position)}: the character #x{exc.character:04x} is not allowed in YAML text"
