@@ -2,14 +2,15 @@
 
 Every query runs as an agent's would: the checks in this process, execution in a sandbox worker process
 with an address-space limit and a hard kill. The corpus asserts that nothing outside the suite is read or
-written, that no setting changes, that every call returns within its time limit plus a generous slack,
-and that this process's peak memory stays bounded whatever the queries ask for.
+written, that no setting changes, that the queries DuckDB alone does not bound end as ``timeout`` or
+``resource_limit`` tool errors (the kill worked: unbounded they run for minutes and take gigabytes), and
+that this process's peak memory stays bounded whatever the queries ask for. How long each query took is
+``bench/bench_attack.py``'s to show, not a test's.
 """
 
 from __future__ import annotations
 
 import resource
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +24,6 @@ from tests.env.conftest import write_catalog
 
 TIMEOUT_S = 1.0
 SLACK_S = 1.0
-GENEROUS_S = 8.0  # on top of the limit and the kill slack: a replaced worker's start-up, a loaded machine
 PARENT_PEAK_BYTES = 1536 << 20
 SENTINEL = "SENTINEL-7f3a9c-not-for-agents"
 T = "northwind_income_statement"
@@ -201,14 +201,23 @@ def _settings(pool: isolation.WorkerPool, built: BuiltDatabase) -> str:
     return str(got.values[0])
 
 
-def _timed(env: FinanceEnvironment, tool: str, args: dict[str, str]) -> tuple[ToolResult, float]:
+UNBOUNDED_BY_DUCKDB = [HOSTILE_SQL[0], HOSTILE_SQL[1], HOSTILE_SQL[4]]
+"""Single-row expressions DuckDB can neither stream nor interrupt: they ran 93 s / 7 GB, past 10 GB and
+28 s / 2 GB in-process. (A count over ``unnest(range(1e8))`` may stream to its answer within the limit.)"""
+
+
+def call_tool(env: FinanceEnvironment, tool: str, args: dict[str, str]) -> ToolResult:
     """One call as the episode loop makes it: a tool that raises becomes a ``tool_crash`` error result."""
-    start = time.monotonic()
     try:
-        result = env.call(tool, args)
+        return env.call(tool, args)
     except Exception as exc:
-        result = ToolResult(False, f"Error: {tool} failed: {type(exc).__name__}", "tool_crash")
-    return result, time.monotonic() - start
+        return ToolResult(False, f"Error: {tool} failed: {type(exc).__name__}", "tool_crash")
+
+
+def fill(template: str, world: dict[str, Path]) -> str:
+    root = world["root"]
+    return template.format(secret=world["secret"], secret_dir=world["secret_dir"], out=root / "written.csv",
+                           out_dir=root / "dump")  # fmt: skip
 
 
 def test_the_corpus_is_big_enough() -> None:
@@ -225,18 +234,17 @@ def test_hostile_sql_is_bounded_and_contained(
     before_files = _files(root)
     before_settings = _settings(pool, built)
     kinds: dict[str, int] = {}
-    slowest = 0.0
     for template in HOSTILE_SQL:
-        query = template.format(secret=world["secret"], secret_dir=world["secret_dir"], out=out, out_dir=root / "dump")
-        result, elapsed = _timed(env, "sql_query", {"query": query})
-        slowest = max(slowest, elapsed)
+        query = fill(template, world)
+        result = call_tool(env, "sql_query", {"query": query})
         kinds[result.error_type or "ok"] = kinds.get(result.error_type or "ok", 0) + 1
         assert SENTINEL not in result.content, query
-        assert elapsed < TIMEOUT_S + SLACK_S + GENEROUS_S, (query, elapsed)
+        if template in UNBOUNDED_BY_DUCKDB:  # stopped by the worker's bounds, as an ordinary tool error
+            assert result.error_type in ("timeout", "resource_limit"), (query, result)
         if result.ok:  # what runs is harmless: our tables or constants, within the caps
             assert len(result.content) <= 4000 + 200, query
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(f"attack corpus: {len(HOSTILE_SQL)} queries, {kinds}, slowest {slowest:.2f} s, parent peak {peak_mb} MB")
+    print(f"attack corpus: {len(HOSTILE_SQL)} queries, {kinds}, parent peak {peak_mb} MB")
     assert _files(root) == before_files  # nothing written (no COPY/EXPORT/ATTACH file, no spill)
     assert not out.exists()
     assert _settings(pool, built) == before_settings
@@ -258,9 +266,8 @@ def test_hostile_sql_is_bounded_and_contained(
             assert line.split()[3] == str(pool.memory_mb << 20), line
 
 
-def test_hostile_calculator_input_is_refused_quickly(env: FinanceEnvironment) -> None:
+def test_hostile_calculator_input_is_refused(env: FinanceEnvironment) -> None:
     for text in CALCULATOR_INPUTS:
-        result, elapsed = _timed(env, "calculator", {"expression": text})
+        result = call_tool(env, "calculator", {"expression": text})
         assert not result.ok and result.error_type == "calc_error", (text, result)
-        assert elapsed < 2.0, (text, elapsed)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 < PARENT_PEAK_BYTES

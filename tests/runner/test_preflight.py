@@ -137,8 +137,8 @@ def test_the_judge_is_preflighted_before_the_run(mini_suite: Path, store: Path, 
         ("http://10.1.2.3:8000/v1", True),
         ("http://192.168.1.20/v1", True),
         ("http://vllm:8000/v1", True),  # a compose or cluster service name
-        ("https://api.openai.com/v1", False),
-        ("http://8.8.8.8/v1", False),
+        ("https://api.example.com/v1", False),  # a reserved name: nothing is contacted
+        ("http://100.64.0.1/v1", False),  # shared address space: neither private nor loopback
         ("https://my-vllm.example.com/v1", False),
         (None, False),
     ],
