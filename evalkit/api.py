@@ -102,11 +102,12 @@ def run_suite(
             raise ConfigError("the same model is given twice")
         session = RunSession.start(store_path, spec, resolved, opts, name=name, git_commit=git_commit())
     # the rubrics asked for now (a finished twin is scored with them), a resumed run's own otherwise
-    refs = list(RunOptions.from_record(session.run.options).rubrics if resume is not None else opts.rubrics)
+    stored = RunOptions.from_record(session.run.options)
+    refs = list(stored.rubrics if resume is not None else opts.rubrics)
     for ref in refs:
         load_rubric(ref)  # a bad rubric fails before any model is called, and so does a judge that cannot work
     if refs and (judge is not None or config.judge is not None) and not session.already_finished:
-        check_judge(refs, judge, config, RunOptions.from_record(session.run.options).preflight)
+        check_judge(refs, judge, config, stored.preflight)
     outcome = session.execute(
         progress=progress,
         keep_samples=keep_samples,

@@ -90,7 +90,7 @@ def schema_problems(data: Any, schema_name: str, lines: LineMap) -> list[str]:
             allowed = sorted((err.schema.get("properties") or {}).keys())
             for key in err.instance:
                 if key not in allowed:
-                    problems.append(f"{lines.where((*path, key))}: unknown key {key!r}{_did_you_mean(key, allowed)}")
+                    problems.append(f"{lines.where((*path, key))}: unknown key {key!r}{did_you_mean(key, allowed)}")
             continue
         problems.append(f"{lines.where(path)}: {_message(err)}")
     return list(dict.fromkeys(problems))
@@ -116,12 +116,13 @@ def _leaf_errors(errors: list[Any]) -> list[Any]:
     return out
 
 
-def _did_you_mean(key: str, allowed: list[str]) -> str:
+def did_you_mean(key: str, allowed: list[str], label: str = "allowed") -> str:
+    """``; did you mean 'x'? (allowed: a, b)``: the closest of ``allowed`` to ``key``, then all of them."""
     import difflib
 
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"{hint} (allowed: {', '.join(allowed)})" if allowed else hint
+    return f"{hint} ({label}: {', '.join(allowed)})" if allowed else hint
 
 
 _TYPE_NAMES = {

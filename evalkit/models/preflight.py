@@ -59,9 +59,14 @@ def missing_credentials(litellm: Any, config: ModelConfig) -> list[str]:
     return [str(k) for k in found.get("missing_keys") or ()]
 
 
+def _label(config: ModelConfig) -> str:
+    """``model 'alias' (provider/name)``, or ``model 'provider/name'`` when it has no alias."""
+    return f"model {config.name!r} ({config.model})" if config.name != config.model else f"model {config.model!r}"
+
+
 def configuration_problem(litellm: Any, config: ModelConfig) -> str | None:
     """What makes the model unusable before any request, or None: an unknown provider, missing credentials."""
-    label = f"model {config.name!r} ({config.model})" if config.name != config.model else f"model {config.model!r}"
+    label = _label(config)
     try:
         litellm.get_llm_provider(config.model, api_base=config.api_base)
     except Exception:
@@ -85,7 +90,7 @@ async def _probe(gateway: ModelGateway) -> str | None:
     from evalkit.redact import redact_url
 
     config = gateway.config
-    label = f"model {config.name!r} ({config.model})" if config.name != config.model else f"model {config.model!r}"
+    label = _label(config)
     where = f" at {redact_url(config.api_base)}" if config.api_base else ""
     try:
         await gateway.ping(PREFLIGHT_HEADER)

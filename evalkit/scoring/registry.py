@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from evalkit.contracts.yamlfile import did_you_mean
 from evalkit.errors import SpecError
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def get_check(name: str, where: str = "") -> CheckFn:
         return CHECKS[name]
     except KeyError:
         prefix = f"{where}: " if where else ""
-        raise SpecError(f"{prefix}unknown check {name!r}{_did_you_mean(name, sorted(CHECKS), 'known')}") from None
+        raise SpecError(f"{prefix}unknown check {name!r}{did_you_mean(name, sorted(CHECKS), 'known')}") from None
 
 
 def criterion_check(criterion: CriterionSpec) -> CheckFn:
@@ -122,16 +123,9 @@ def criterion_check(criterion: CriterionSpec) -> CheckFn:
     for key in criterion.args:
         if key not in allowed:
             where = criterion.places.get(f"args.{key}", criterion.source)
-            hint = _did_you_mean(key, sorted(allowed), "allowed") if allowed else " (it takes no args)"
+            hint = did_you_mean(key, sorted(allowed)) if allowed else " (it takes no args)"
             raise SpecError(f"{where}: unknown argument {key!r} of check {criterion.check!r}{hint}")
     return fn
-
-
-def _did_you_mean(name: str, choices: list[str], label: str) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, choices, n=1)
-    return (f"; did you mean {close[0]!r}?" if close else "") + f" ({label}: {', '.join(choices)})"
 
 
 def load_plugins(plugins: Iterable[str]) -> None:

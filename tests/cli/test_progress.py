@@ -11,6 +11,7 @@ from rich.console import Console
 
 import evalkit
 from evalkit.cli.run import RichProgress
+from tests.trace import make_sample
 
 
 class Recorded(RichProgress):
@@ -60,16 +61,11 @@ def test_phases_then_samples_with_a_line_per_model(mini_suite: Path, store: Path
     assert "checking the models" not in last  # the phase line gives way to the samples
 
 
-def test_one_model_has_no_split_and_infra_errors_are_counted(mini_suite: Path, store: Path) -> None:
-    from evalkit.trace.types import Sample
-
+def test_one_model_has_no_split_and_infra_errors_are_counted() -> None:
+    sample = make_sample("r", model="m", status="infra_error", correct=None)
     bar = Recorded()
     bar.start(3, 1)
-    sample: Any = Sample.__new__(Sample)
-    object.__setattr__(sample, "status", "infra_error")
-    object.__setattr__(sample, "model", "m")
-    object.__setattr__(sample, "prompt_tokens", 10)
-    object.__setattr__(sample, "completion_tokens", 5)
     bar.advance(sample, 0.0)
     bar.stop()
-    assert "2/3" in bar.frames[-1] and "infra errors 1" in bar.frames[-1] and "tokens 15" in bar.frames[-1]
+    tokens = sample.prompt_tokens + sample.completion_tokens
+    assert "2/3" in bar.frames[-1] and "infra errors 1" in bar.frames[-1] and f"tokens {tokens:,}" in bar.frames[-1]
