@@ -58,3 +58,10 @@ def mini_suite() -> Path:
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     return tmp_path / "store.duckdb"
+
+
+@pytest.fixture(params=["litellm", "direct"])
+def client(request: pytest.FixtureRequest) -> str:
+    """The client a model behind an OpenAI-compatible server is called with (``evalkit.models.direct``): a test
+    taking this fixture runs on both paths, which is the contract the direct client keeps with litellm's."""
+    return str(request.param)

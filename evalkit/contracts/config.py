@@ -12,6 +12,7 @@ models:
     tool_protocol: text              # native (default) or text
     tool_choice: auto                # with native tools: auto (default), required, none, or omit (send none)
     concurrency: 4
+    client: auto                     # auto (default: direct for an OpenAI-compatible server), direct, litellm
     extra: {top_p: 0.9}
 ```
 """
@@ -71,6 +72,7 @@ def load_config(path: Path | None = None) -> ProjectConfig:
             tool_protocol=m.get("tool_protocol", "native"),
             concurrency=m.get("concurrency"),
             tool_choice=m.get("tool_choice", "auto"),
+            client=m.get("client", "auto"),
         )
         for alias, m in (data.get("models") or {}).items()
     }

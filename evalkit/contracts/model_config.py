@@ -13,6 +13,8 @@ ToolChoice = Literal["auto", "required", "none", "omit"]
 """The ``tool_choice`` sent with natively offered tools; ``omit`` sends none (some servers, llama-cpp-python's
 among them, then leave the tools out of the prompt)."""
 
+Client = Literal["auto", "direct", "litellm"]
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -28,3 +30,7 @@ class ModelConfig:
     tool_protocol: Literal["native", "text"] = "native"
     concurrency: int | None = None
     tool_choice: ToolChoice = "auto"
+    client: Client = "auto"
+    """Which client sends the requests (``models.direct``): ``auto`` (the lean direct client for ``openai/``
+    with an ``api_base`` and ``hosted_vllm/``, litellm for every other provider), ``direct`` or ``litellm``.
+    It never changes a reply, so it is not part of the run's command or the cache key."""

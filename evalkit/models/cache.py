@@ -32,8 +32,9 @@ from evalkit.trace.types import ToolCall, Usage
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
-"""The format of keys and entries. 1: keyed by the request only (before the task, suite and policy code)."""
+FORMAT_VERSION = 3
+"""The format of keys and entries. 1: keyed by the request only (before the task, suite and policy code);
+2: without the reply's reasoning (an entry of 2 would replay a reasoning model's reply with it lost)."""
 
 
 def _dump(obj: Any) -> bytes:
@@ -136,6 +137,7 @@ class ResponseCache:
             cached=True,
             raw_message=d.get("raw_message"),
             finish_reason=d.get("finish_reason"),
+            reasoning=d.get("reasoning"),
         )
 
     def put(self, key: str, reply: ModelReply) -> None:

@@ -1,4 +1,9 @@
-"""The model gateway: litellm is the only path to a model.
+"""The model gateway: every model call goes through it, over litellm or over the lean direct client.
+
+An OpenAI-compatible server (``openai/`` with an ``api_base``, ``hosted_vllm/``, or ``client: direct``) is
+called by ``models.direct`` (one aiohttp POST: litellm's CPU per call is most of a fast local server's budget);
+every other provider, and the scripted agents, through litellm. Both paths share what is here: the retries,
+Retry-After, the error classes, the cache keys and the prices.
 
 litellm is imported lazily (it costs seconds) and never reaches the network at import:
 ``LITELLM_LOCAL_MODEL_COST_MAP`` is set before the import. The scripted offline agents are registered as a
@@ -30,6 +35,7 @@ from functools import cache
 from typing import Any
 
 from evalkit.contracts.model_config import ModelConfig
+from evalkit.models.direct import DirectClient, default_key, uses_direct
 from evalkit.models.preflight import PLACEHOLDER_KEY, local_api_base
 from evalkit.models.provider_errors import classify_error
 from evalkit.models.replies import parse_reply
@@ -133,8 +139,14 @@ class ModelGateway:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self._sleep = sleep
-        self._litellm = litellm_module()
+        self.direct = uses_direct(config)
+        self._litellm = None if self.direct else litellm_module()
         self._static_kwargs = self._build_static_kwargs()
+        self._client: DirectClient | None = None
+        if self.direct:
+            key = self._static_kwargs.get("api_key") or default_key(config)
+            trust_env = not local_api_base(config.api_base)  # a proxy variable must not catch a local server
+            self._client = DirectClient(config, api_key=key, timeout_s=timeout_s, trust_env=trust_env)
         # litellm prices every call for its own logging; give it our cached prices (0 when unknown: its
         # figure is never used) so it skips its price-map search. Not part of the cache key.
         prices = token_prices(config.model) or (0.0, 0.0)
@@ -156,7 +168,7 @@ class ModelGateway:
 
                 raise ConfigError(f"model {c.name!r}: environment variable {c.api_key_env} (its API key) is not set")
             kw["api_key"] = key
-        elif local_api_base(c.api_base) and self._needs_placeholder_key():
+        elif not self.direct and local_api_base(c.api_base) and self._needs_placeholder_key():
             kw["api_key"] = PLACEHOLDER_KEY  # a local server wants none; the provider's client insists on one
         if c.temperature is not None:
             kw["temperature"] = c.temperature
@@ -168,6 +180,7 @@ class ModelGateway:
 
     def _needs_placeholder_key(self) -> bool:
         """Whether the provider's client would refuse to send a request for lack of its key variable."""
+        assert self._litellm is not None
         try:
             found = self._litellm.validate_environment(model=self.config.model, api_base=self.config.api_base)
         except Exception:
@@ -178,8 +191,17 @@ class ModelGateway:
         """One small request without tools, not retried, marked with ``header``: the preflight of a run.
         Any answer litellm reads as a chat completion counts (a reasoning model cut at 16 tokens may have no
         content yet); a failure raises ``ModelCallError``."""
+        messages = [{"role": "user", "content": "Reply with the word OK."}]
+        if self._client is not None:
+            body = self._client.body({**self._direct_settings(), "max_tokens": 16}, messages)
+            try:
+                await self._client.send(body, header)
+            except Exception as exc:
+                raise classify_error(exc) from exc
+            return
+        assert self._litellm is not None
         kw = dict(self._call_kwargs)
-        kw["messages"] = [{"role": "user", "content": "Reply with the word OK."}]
+        kw["messages"] = messages
         kw["max_tokens"] = 16
         kw["extra_headers"] = {**(kw.get("extra_headers") or {}), header: "1"}
         try:
@@ -187,6 +209,15 @@ class ModelGateway:
                 await self._litellm.acompletion(**kw)
         except Exception as exc:
             raise classify_error(exc) from exc
+
+    def _direct_settings(self) -> dict[str, Any]:
+        """The sampling settings of a direct request (the model's ``extra`` is added by the client)."""
+        return {k: self._static_kwargs[k] for k in ("temperature", "max_tokens") if k in self._static_kwargs}
+
+    async def aclose(self) -> None:
+        """Close the direct client's connections (on the loop that made them); nothing for litellm."""
+        if self._client is not None:
+            await self._client.aclose()
 
     def request_params(self, tools: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The request parameters that decide the reply (for cache keys): never the API key. With ``tools``,
@@ -254,13 +285,13 @@ class ModelGateway:
             kw["seed"] = seed
         if self.config.model.startswith(SCRIPTED_PREFIX):
             kw["metadata"] = {"evalkit": {**(context or {}), "seed": seed, "params": self.config.extra}}
+        send = self._send_direct if self._client is not None else self._send_litellm
         attempt = 0
         while True:
             attempt += 1
             start = time.perf_counter()
             try:
-                with _without_litellm_bookkeeping():
-                    response = await self._litellm.acompletion(**kw)
+                response = await send(kw)
                 return self._reply(response, time.perf_counter() - start, native)
             except Exception as exc:  # litellm raises many types; classify them
                 error = classify_error(exc)
@@ -272,6 +303,21 @@ class ModelGateway:
                 if on_retry:
                     on_retry(attempt, str(error), delay)
                 await self._sleep(delay)
+
+    async def _send_litellm(self, kw: dict[str, Any]) -> Any:
+        assert self._litellm is not None
+        with _without_litellm_bookkeeping():
+            return await self._litellm.acompletion(**kw)
+
+    async def _send_direct(self, kw: dict[str, Any]) -> Any:
+        """The request ``complete`` built for litellm, as the direct client's body: the messages, the tools
+        and ``tool_choice``, the seed and the sampling settings (litellm's own keys left out)."""
+        assert self._client is not None
+        settings = self._direct_settings()
+        for key in ("tools", "tool_choice", "seed"):
+            if key in kw:
+                settings[key] = kw[key]
+        return await self._client.send(self._client.body(settings, kw["messages"]))
 
     def _attempts_for(self, error: ModelCallError) -> int:
         """A malformed reply is tried once more (a server's glitch), not ``max_attempts`` times: a server

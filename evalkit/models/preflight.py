@@ -66,7 +66,15 @@ def _label(config: ModelConfig) -> str:
 
 def configuration_problem(litellm: Any, config: ModelConfig) -> str | None:
     """What makes the model unusable before any request, or None: an unknown provider, missing credentials."""
+    from evalkit.models.direct import DIRECT_PROVIDERS, direct_problem, provider_of, uses_direct
+
     label = _label(config)
+    if uses_direct(config):
+        problem = direct_problem(config)
+        if problem is not None:
+            return f"{label}: {problem}"
+        if provider_of(config.model) not in DIRECT_PROVIDERS:  # client: direct: the name goes as it is
+            return None
     try:
         litellm.get_llm_provider(config.model, api_base=config.api_base)
     except Exception:
@@ -96,6 +104,8 @@ async def _probe(gateway: ModelGateway) -> str | None:
         await gateway.ping(PREFLIGHT_HEADER)
     except ModelCallError as exc:
         return f"{label}: the preflight request{where} failed ({exc.error_class}): {exc}"
+    finally:
+        await gateway.aclose()
     return None
 
 

@@ -63,6 +63,41 @@ def classify_error(exc: BaseException) -> ModelCallError:
     )
 
 
+def http_failure(status: int, text: str, headers: Any, *, not_json: bool = False) -> ModelCallError:
+    """A server's answer that is no chat completion, from the direct client: an error status (classed as
+    ``classify_error`` classes litellm's), or a 200 whose body is not a JSON object (``malformed_reply``)."""
+    detail = _server_message(text)
+    if not_json:
+        shown = text[:200] + ("..." if len(text) > 200 else "")
+        message = f"malformed reply: the reply is not a JSON object ({len(text):,} characters): {shown!r}"
+        return ModelCallError(redact(message), transient=True, error_class="malformed_reply")
+    error_class = _class_of("", status, detail)
+    message = redact(f"HTTP {status} ({error_class}): {detail[:500]}")
+    return ModelCallError(
+        message,
+        transient=error_class in _TRANSIENT_CLASSES,
+        retry_after=_retry_after_header(headers),
+        error_class=error_class,
+        status=status,
+    )
+
+
+def _server_message(text: str) -> str:
+    """The ``error.message`` of an OpenAI-style error body, else the body itself."""
+    import json
+
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text.strip()
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return str(error["message"])
+    if isinstance(error, str):
+        return error
+    return text.strip()
+
+
 def _class_of(name: str, status: int | None, text: str) -> ErrorClass:
     if _has(text, _CREDENTIAL_MARKS) or status in (401, 403):
         return "auth_failed"
@@ -92,6 +127,10 @@ def _retry_after(exc: BaseException) -> float | None:
         headers = getattr(response, "headers", None)
     if not headers:
         headers = getattr(exc, "litellm_response_headers", None)
+    return _retry_after_header(headers)
+
+
+def _retry_after_header(headers: Any) -> float | None:
     if not headers:
         return None
     value = headers.get("retry-after") or headers.get("Retry-After")

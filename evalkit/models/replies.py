@@ -9,6 +9,7 @@ records as its error, instead of an exception that would end the whole run.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from evalkit.models import textproto
@@ -24,29 +25,38 @@ def malformed(why: str) -> ModelCallError:
     return ModelCallError(f"malformed reply: {why}", transient=True, error_class="malformed_reply")
 
 
+def _get(obj: Any, name: str) -> Any:
+    """A field of a reply part: a key of the direct client's decoded JSON, an attribute of litellm's objects."""
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
 def parse_reply(response: Any, latency: float, native: bool, cost_of: Any) -> ModelReply:
-    """``response`` (litellm's ``ModelResponse``) as a ``ModelReply``; ``cost_of(usage)`` prices it."""
-    choices = getattr(response, "choices", None)
-    if not choices:
+    """``response`` (litellm's ``ModelResponse``, or the decoded JSON of a chat completion) as a
+    ``ModelReply``; ``cost_of(usage)`` prices it."""
+    choices = _get(response, "choices")
+    if not choices or not isinstance(choices, list):
         raise malformed("the reply has no choices")
-    message = getattr(choices[0], "message", None)
+    message = _get(choices[0], "message")
     if message is None:
         raise malformed("the reply's first choice has no message")
-    text = getattr(message, "content", None)
+    text = _get(message, "content")
     if text is not None and not isinstance(text, str):
         raise malformed(f"the message content is a {type(text).__name__}, not text")
+    reasoning, text = _reasoning(message, text)
     content = text or ""
     if len(content) > MAX_REPLY_CHARS:
         raise malformed(f"the reply has {len(content):,} characters (at most {MAX_REPLY_CHARS:,} are taken)")
     calls: tuple[ToolCall, ...]
     if native:
-        calls = tuple(_parse_native_call(tc, i) for i, tc in enumerate(getattr(message, "tool_calls", None) or ()))
+        calls = tuple(_parse_native_call(tc, i) for i, tc in enumerate(_get(message, "tool_calls") or ()))
     else:
         content, calls = textproto.parse_tool_calls(content)
-    u = getattr(response, "usage", None)
+    u = _get(response, "usage")
     usage = Usage(
-        prompt_tokens=int(getattr(u, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(u, "completion_tokens", 0) or 0),
+        prompt_tokens=_count(_get(u, "prompt_tokens")),
+        completion_tokens=_count(_get(u, "completion_tokens")),
     )
     # Replayed as the next turn's history: content "" rather than null, which some servers' chat templates
     # (llama-cpp-python's) fail on with HTTP 500.
@@ -63,11 +73,41 @@ def parse_reply(response: Any, latency: float, native: bool, cost_of: Any) -> Mo
         cost_usd=cost_of(usage),
         raw_message=raw,
         finish_reason=_finish_reason(choices[0]),
+        reasoning=reasoning,
     )
 
 
+_OPENING_THOUGHT = re.compile(
+    r"<(?:think|thinking|budget:thinking)>(.*?)</(?:think|thinking|budget:thinking)>(.*)", re.DOTALL
+)
+"""A reasoning block that opens the reply, as litellm splits it from an OpenAI-compatible server's content."""
+
+
+def _reasoning(message: Any, text: str | None) -> tuple[str | None, str | None]:
+    """The reply's reasoning and its content without it: a ``reasoning_content`` field (litellm's, vLLM's and
+    SGLang's reasoning parsers) or ``reasoning`` (newer vLLM, OpenRouter), else a ``<think>`` block that opens
+    the content (split as litellm splits it, so both clients record the same). A block later in the content
+    stays (the answer matcher ignores it)."""
+    for field in ("reasoning_content", "reasoning"):
+        value = _get(message, field)
+        if isinstance(value, str) and value:
+            return value, text
+    if text and text.startswith("<"):
+        found = _OPENING_THOUGHT.match(text)
+        if found:
+            return found.group(1), found.group(2)
+    return None, text
+
+
+def _count(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _finish_reason(choice: Any) -> str | None:
-    reason = getattr(choice, "finish_reason", None)
+    reason = _get(choice, "finish_reason")
     return str(reason) if reason else None
 
 
@@ -81,19 +121,21 @@ def _parse_native_call(tc: Any, index: int) -> ToolCall:
     """One native tool call. Arguments that are JSON text but not an object stay a call with ``arguments``
     None (the model sees a malformed-call error and may correct itself); arguments that are not text at
     all, or a call without a function, are the provider's fault: a malformed reply."""
-    fn = getattr(tc, "function", None)
+    fn = _get(tc, "function")
     if fn is None:
         raise malformed(f"tool call {index} has no function")
-    if fn.arguments is None or isinstance(fn.arguments, dict):
-        raw = json.dumps(fn.arguments or {})
-    elif isinstance(fn.arguments, str):
-        raw = fn.arguments
+    arguments = _get(fn, "arguments")
+    if arguments is None or isinstance(arguments, dict):
+        raw = json.dumps(arguments or {})
+    elif isinstance(arguments, str):
+        raw = arguments
     else:
-        raise malformed(f"the arguments of tool call {index} are a {type(fn.arguments).__name__}, not JSON text")
+        raise malformed(f"the arguments of tool call {index} are a {type(arguments).__name__}, not JSON text")
     if len(raw) > MAX_REPLY_CHARS:
         raise malformed(f"the arguments of tool call {index} have {len(raw):,} characters")
-    call_id = getattr(tc, "id", None) or f"call_{index}"
-    name = fn.name if isinstance(fn.name, str) else ""
+    call_id = _get(tc, "id") or f"call_{index}"
+    fn_name = _get(fn, "name")
+    name = fn_name if isinstance(fn_name, str) else ""
     try:
         args = json.loads(raw) if raw.strip() else {}
     except json.JSONDecodeError:

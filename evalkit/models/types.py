@@ -23,6 +23,9 @@ class ModelReply:
     finish_reason: str | None = None
     """Why the provider ended the reply (``stop``, ``tool_calls``, ``length`` when ``max_tokens`` cut it, ...);
     ``None`` when it did not say."""
+    reasoning: str | None = None
+    """The model's reasoning, apart from ``content`` (a ``reasoning_content`` or ``reasoning`` field, or a
+    ``<think>`` block that opens the reply); never read for the answer."""
 
 
 ErrorClass = Literal[

@@ -169,6 +169,7 @@ class Episode:
                 cost_usd=reply.cost_usd,
                 cached=reply.cached,
                 finish_reason=reply.finish_reason,
+                reasoning=reply.reasoning,
             )
         )
 

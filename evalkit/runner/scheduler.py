@@ -124,12 +124,14 @@ class Scheduler:
             ThreadPoolExecutor(max_workers=max(4, in_flight + 4), thread_name_prefix="evalkit-model")
         )
         workers = []
+        gateways: list[ModelGateway] = []
         try:
             for config in self.models:
                 queue: asyncio.Queue[SampleKey] = asyncio.Queue()
                 for key in by_model.get(config.name, []):
                     queue.put_nowait(key)
                 gateway = ModelGateway(config, **self.gateway_options)
+                gateways.append(gateway)
                 n = max(1, min(config.concurrency or self.concurrency, queue.qsize() or 1))
                 workers += [asyncio.create_task(self._worker(queue, gateway, config, tasks)) for _ in range(n)]
             await asyncio.gather(*workers)
@@ -137,6 +139,7 @@ class Scheduler:
             for w in workers:
                 w.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            await asyncio.gather(*(g.aclose() for g in gateways), return_exceptions=True)
             try:
                 self._flush()
             finally:

@@ -194,7 +194,10 @@ async def _grade(
             except Exception as exc:  # one failed call is a missing verdict, not a failed calibration
                 return Verdict.error(f"judge failed: {type(exc).__name__}: {exc}")
 
-    return list(await asyncio.gather(*(one(c, t) for c, t in jobs)))
+    try:
+        return list(await asyncio.gather(*(one(c, t) for c, t in jobs)))
+    finally:
+        await judge.aclose()  # the connections belong to this loop
 
 
 def _agreement_of(

@@ -130,7 +130,12 @@ class RubricEngine:
                 except Exception as exc:
                     return Verdict.error(f"judge failed: {type(exc).__name__}: {exc}")
 
-        return list(await asyncio.gather(*(one(j) for j in jobs)))
+        try:
+            return list(await asyncio.gather(*(one(j) for j in jobs)))
+        finally:
+            close = getattr(judge, "aclose", None)  # a judge with connections: they belong to this loop
+            if close is not None:
+                await close()
 
     def _score(self, sample: Sample, c: CriterionSpec, v: Verdict) -> Score:
         return Score(

@@ -208,6 +208,11 @@ class LLMJudge:
             self._gateways[config.name] = ModelGateway(config, timeout_s=self.timeout_s, max_attempts=self.max_attempts)
         return self._gateways[config.name]
 
+    async def aclose(self) -> None:
+        """Close the judge models' connections (those of the direct client belong to the running loop)."""
+        for gateway in self._gateways.values():
+            await gateway.aclose()
+
     def take_details(self) -> dict[tuple[str, str], dict[str, Any]]:
         """The details recorded since the last call, by (sample_id, criterion id); then forgets them."""
         out, self.details = self.details, {}

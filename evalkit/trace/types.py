@@ -65,7 +65,7 @@ class Event:
     - ``model``: one model call: ``content`` (the assistant text), ``tool_calls``, ``usage``, ``latency_s``,
       ``cost_usd`` (``None`` when the price is unknown), ``cached`` when answered from the response cache,
       ``finish_reason`` (why the provider ended the reply: ``stop``, ``tool_calls``, ``length``, ...; None
-      when it did not say).
+      when it did not say), ``reasoning`` (a reasoning model's thinking, apart from ``content``).
     - ``tool``: one tool execution: ``tool``, ``call_id``, ``arguments``, ``content`` (the text the model
       saw), ``ok``, ``error_type`` (``unknown_table``, ``unknown_column``, ``sql_error``, ``refused``,
       ``timeout``, ``calc_error``, ``bad_arguments``, ``unknown_tool``, ``malformed_call``, ...),
@@ -92,6 +92,7 @@ class Event:
     error_type: str | None = None
     data: dict[str, Any] | None = None
     finish_reason: str | None = None
+    reasoning: str | None = None
 
     def __post_init__(self) -> None:
         allowed = _EVENT_FIELDS_BY_KIND.get(self.kind)
@@ -128,9 +129,10 @@ class Event:
         cost_usd: float | None = None,
         cached: bool = False,
         finish_reason: str | None = None,
+        reasoning: str | None = None,
     ) -> Event:
-        """One model call: what the model said, the tools it called and why the provider ended the reply
-        (text and arguments capped at ``caps.MAX_FIELD_CHARS``)."""
+        """One model call: what the model said, the tools it called, why the provider ended the reply and
+        its reasoning, kept apart from what it said (text and arguments capped at ``caps.MAX_FIELD_CHARS``)."""
         return cls(
             seq=seq,
             kind="model",
@@ -142,6 +144,7 @@ class Event:
             cost_usd=cost_usd,
             cached=cached,
             finish_reason=finish_reason,
+            reasoning=cap_text(reasoning) if reasoning else None,
         )
 
     @classmethod
@@ -213,6 +216,7 @@ _EVENT_OPTIONAL = (
     "error_type",
     "data",
     "finish_reason",
+    "reasoning",
 )
 _KINDS = ("system", "user", "model", "tool")
 _EVENT_SETTABLE = (*_EVENT_OPTIONAL, "tool_calls", "usage", "cached")
@@ -220,7 +224,8 @@ _PROMPT_FIELDS = frozenset({"content"})
 _EVENT_FIELDS_BY_KIND: dict[str, frozenset[str]] = {
     "system": _PROMPT_FIELDS,
     "user": _PROMPT_FIELDS,
-    "model": frozenset({"content", "tool_calls", "usage", "latency_s", "cost_usd", "cached", "finish_reason"}),
+    "model": frozenset({"content", "tool_calls", "usage", "latency_s", "cost_usd", "cached", "finish_reason"})
+    | {"reasoning"},
     "tool": frozenset({"tool", "call_id", "arguments", "content", "ok", "error_type", "data", "latency_s"}),
 }
 """The optional fields each kind of event may set; the others stay at None / empty / False."""

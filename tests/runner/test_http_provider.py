@@ -1,4 +1,5 @@
-"""The real litellm HTTP path, against an OpenAI-compatible server started on 127.0.0.1."""
+"""The real HTTP path, over litellm and over the direct client (the ``client`` fixture), against an
+OpenAI-compatible server started on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -35,12 +36,14 @@ SCRIPT = [
 
 
 def test_http_path_retries_429_records_malformed_call_and_answers(
-    mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+    mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch, client: str
 ) -> None:
     monkeypatch.setenv("FAKE_PROVIDER_KEY", "test-key-not-secret")
     sleeps: list[float] = []
     with serve(SCRIPT) as (base, server):
-        model = ModelConfig(name="fake", model="openai/fake-model", api_base=base, api_key_env="FAKE_PROVIDER_KEY")
+        model = ModelConfig(
+            name="fake", model="openai/fake-model", api_base=base, api_key_env="FAKE_PROVIDER_KEY", client=client
+        )
         result = evalkit.run_suite(
             mini_suite, [model], tasks="t1", store=store, use_cache=False, keep_samples=True, concurrency=1
         )
@@ -52,7 +55,8 @@ def test_http_path_retries_429_records_malformed_call_and_answers(
 
     (sample,) = result.samples
     assert sample.metadata["retries"][0]["delay_s"] == pytest.approx(1.0)  # Retry-After honoured
-    assert "RateLimitError" in sample.metadata["retries"][0]["error"]
+    said = sample.metadata["retries"][0]["error"]
+    assert "slow down" in said and ("RateLimitError" if client == "litellm" else "HTTP 429 (rate_limited)") in said
     tools = [e for e in sample.events if e.kind == "tool"]
     assert tools[0].error_type == "malformed_call" and tools[0].ok is False
     assert "not a valid JSON object" in (tools[0].content or "")
@@ -69,12 +73,14 @@ def test_http_path_retries_429_records_malformed_call_and_answers(
 
 
 def test_http_outage_is_an_infrastructure_error_not_a_wrong_answer(
-    mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch
+    mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch, client: str
 ) -> None:
     monkeypatch.setenv("FAKE_PROVIDER_KEY", "k")
     outage = [{"status": 503, "headers": {"retry-after": "0"}, "body": {"error": {"message": "down"}}}] * 3
     with serve(outage) as (base, server):
-        model = ModelConfig(name="fake", model="openai/fake-model", api_base=base, api_key_env="FAKE_PROVIDER_KEY")
+        model = ModelConfig(
+            name="fake", model="openai/fake-model", api_base=base, api_key_env="FAKE_PROVIDER_KEY", client=client
+        )
         result = evalkit.run_suite(
             mini_suite, [model], tasks="t1", store=store, use_cache=False, keep_samples=True, max_attempts=3
         )
@@ -86,12 +92,14 @@ def test_http_outage_is_an_infrastructure_error_not_a_wrong_answer(
 
 
 def test_api_keys_never_reach_the_store_or_cache(
-    mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    mini_suite: Path, store: Path, monkeypatch: pytest.MonkeyPatch, client: str, tmp_path: Path
 ) -> None:
     secret = "sk-test-0123456789-very-secret"
     monkeypatch.setenv("FAKE_PROVIDER_KEY", secret)
     with serve([{"content": "FINAL ANSWER: 1350 USD millions"}], repeat_last=True) as (base, server):
-        model = ModelConfig(name="fake", model="openai/fake-model", api_base=base, api_key_env="FAKE_PROVIDER_KEY")
+        model = ModelConfig(
+            name="fake", model="openai/fake-model", api_base=base, api_key_env="FAKE_PROVIDER_KEY", client=client
+        )
         evalkit.run_suite(mini_suite, [model], tasks="t1", store=store)
         exported = evalkit.export_run(store, "latest", tmp_path / "run.jsonl")[0]
     assert server.requests  # the key was used

@@ -57,7 +57,7 @@ def test_call_timeout_is_retried_then_recorded_as_infrastructure_error(
         assert len(server.requests) == 2
     (sample,) = result.samples
     assert sample.status == "infra_error" and sample.correct is None
-    assert "Timeout" in (sample.error or "")
+    assert "timeout" in (sample.error or "").lower() and sample.metadata["error_class"] == "timeout"
     assert sample.metadata["retries"][0]["attempt"] == 1
 
 

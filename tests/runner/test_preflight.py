@@ -83,12 +83,20 @@ def test_a_failing_preflight_request_stops_the_command_and_no_preflight_skips_it
     assert len(_runs(store)) == 1
 
 
-def test_a_local_server_needs_no_key_and_gets_one_preflight_request(mini_suite: Path, store: Path) -> None:
+def test_a_local_server_needs_no_key_and_gets_one_preflight_request(
+    mini_suite: Path, store: Path, tmp_path: Path, client: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with serve([ANSWER], repeat_last=True) as (base, server):
-        out = _run(mini_suite, store, "-m", "openai/local", "--api-base", base)
+        config = tmp_path / "evalkit.yaml"
+        config.write_text(f"models:\n  local:\n    model: openai/local\n    api_base: {base}\n    client: {client}\n")
+        monkeypatch.setenv("EVALKIT_CONFIG", str(config))
+        out = _run(mini_suite, store, "-m", "local")
     assert out.exit_code == 0, out.stderr
     assert len(server.preflights) == 1 and len(server.requests) == 1  # reached without OPENAI_API_KEY
-    assert server.headers[0]["authorization"] == "Bearer no-key-needed"  # the placeholder the client insists on
+    if client == "litellm":  # the placeholder litellm's OpenAI client insists on
+        assert all(h["authorization"] == "Bearer no-key-needed" for h in server.headers)
+    else:  # the direct client sends no key where none is needed
+        assert all("authorization" not in h for h in server.headers)
     assert server.preflights[0]["max_tokens"] == 16 and "tools" not in server.preflights[0]
 
 

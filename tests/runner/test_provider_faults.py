@@ -1,4 +1,5 @@
-"""Provider faults through the real CLI against ``tests.fakeserver``: every fault is a recorded, classified
+"""Provider faults through the real CLI against ``tests.fakeserver``, over both clients (litellm's and the
+direct one, the ``client`` fixture): every fault is a recorded, classified
 error of its sample (never a crash of the run), the run exits 2 and says how many samples were lost, and
 ``evalkit run --resume`` runs again exactly the samples that did not finish (counted at the server)."""
 
@@ -92,11 +93,11 @@ MALFORMED: dict[str, dict[str, Any]] = {
 
 @pytest.mark.parametrize("fault", list(MALFORMED))
 def test_a_malformed_reply_is_an_error_of_its_sample_and_resume_reruns_only_it(
-    fault: str, project: Path, mini_suite: Path
+    fault: str, project: Path, mini_suite: Path, client: str
 ) -> None:
     item = MALFORMED[fault]
     with serve([item, item, ANSWER], repeat_last=True) as (base, server):  # tried once more, then good replies
-        _config(project, base)
+        _config(project, base, client=client)
         first = _run(project, mini_suite)
         samples = _samples(project)
         assert len(server.requests) == 2 + 3
@@ -118,11 +119,11 @@ def test_a_malformed_reply_is_an_error_of_its_sample_and_resume_reruns_only_it(
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_a_refused_key_stops_the_run_at_once_naming_model_and_status(
-    status: int, project: Path, mini_suite: Path
+    status: int, project: Path, mini_suite: Path, client: str
 ) -> None:
     refused = {"status": status, "body": {"error": {"message": "invalid api key", "type": "auth"}}}
     with serve([refused, ANSWER], repeat_last=True) as (base, server):
-        _config(project, base)
+        _config(project, base, client=client)
         first = _run(project, mini_suite)
         assert len(server.requests) == 1  # not retried, and no other sample started
         samples = _samples(project)
@@ -138,10 +139,10 @@ def test_a_refused_key_stops_the_run_at_once_naming_model_and_status(
 
 
 def test_a_dead_server_stops_the_model_after_three_samples_and_resume_runs_the_rest(
-    project: Path, mini_suite: Path
+    project: Path, mini_suite: Path, client: str
 ) -> None:
     base = closed_port()
-    _config(project, base)
+    _config(project, base, client=client)
     refused = _run(project, mini_suite, "-k", "3")  # the preflight request finds it dead: nothing runs
     assert refused.exit_code == 2 and "the preflight request at" in refused.stderr
     assert "failed (connection)" in refused.stderr and "nothing was run" in refused.stderr
@@ -160,11 +161,11 @@ def test_a_dead_server_stops_the_model_after_three_samples_and_resume_runs_the_r
 
 
 def test_the_same_server_error_for_every_sample_is_a_rejected_request_not_an_outage(
-    project: Path, mini_suite: Path
+    project: Path, mini_suite: Path, client: str
 ) -> None:
     same = {"status": 500, "body": {"error": {"message": "unsupported parameter: tool_choice", "type": "server"}}}
     with serve([same] * 15 + [ANSWER], repeat_last=True) as (base, server):
-        _config(project, base)
+        _config(project, base, client=client)
         first = _run(project, mini_suite, "-k", "3")
         assert len(server.requests) == 15  # 3 samples × 5 attempts, not 12 × 5
         samples = _samples(project)
@@ -183,10 +184,12 @@ def test_the_same_server_error_for_every_sample_is_a_rejected_request_not_an_out
 
 
 @pytest.mark.parametrize("status", [400, 404])
-def test_a_client_error_is_rejected_at_once_and_not_retried(status: int, project: Path, mini_suite: Path) -> None:
+def test_a_client_error_is_rejected_at_once_and_not_retried(
+    status: int, project: Path, mini_suite: Path, client: str
+) -> None:
     bad = {"status": status, "body": {"error": {"message": "no such model: fake-model", "type": "invalid_request"}}}
     with serve([bad], repeat_last=True) as (base, server):
-        _config(project, base)
+        _config(project, base, client=client)
         first = _run(project, mini_suite)
         assert len(server.requests) == 3  # one request per sample, and the fourth never started
         samples = _samples(project)
@@ -197,10 +200,10 @@ def test_a_client_error_is_rejected_at_once_and_not_retried(status: int, project
     assert {s.metadata.get("http_status") for s in samples.values()} == {status}
 
 
-def test_a_slow_server_times_out_the_call_and_resume_reruns_it(project: Path, mini_suite: Path) -> None:
+def test_a_slow_server_times_out_the_call_and_resume_reruns_it(project: Path, mini_suite: Path, client: str) -> None:
     slow = {**ANSWER, "delay_s": 1.0}
     with serve([slow] * 5 + [ANSWER], repeat_last=True) as (base, server):  # every attempt times out
-        _config(project, base)
+        _config(project, base, client=client)
         first = _run(project, mini_suite, "--tasks", "t1", "--timeout", "0.2")
         (sample,) = _samples(project).values()
         before = len(server.requests)
@@ -212,7 +215,7 @@ def test_a_slow_server_times_out_the_call_and_resume_reruns_it(project: Path, mi
 
 
 def test_the_command_line_concurrency_wins_over_evalkit_yaml(
-    project: Path, mini_suite: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, mini_suite: Path, client: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from evalkit.runner import scheduler
 
@@ -225,7 +228,7 @@ def test_the_command_line_concurrency_wins_over_evalkit_yaml(
 
     monkeypatch.setattr(scheduler.Scheduler, "run", spy)
     with serve([ANSWER], repeat_last=True) as (base, _):
-        _config(project, base, concurrency=2)
+        _config(project, base, client=client, concurrency=2)
         given = _run(project, mini_suite, "--tasks", "t1", "-c", "5", "--name", "given")
         left_out = run_cli(
             "run", mini_suite, "-m", "fake", "--store", project / "store.duckdb", "--no-progress", "--no-report",
