@@ -68,7 +68,7 @@ def run_suite(
     options: RunOptions | None = None,
     store: str | Path | None = None,
     name: str | None = None,
-    api_base: str | None = None,
+    api_base: str | Sequence[str] | None = None,
     resume: str | None = None,
     config: ProjectConfig | None = None,
     progress: Progress | None = None,

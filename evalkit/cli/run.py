@@ -59,7 +59,9 @@ def run_command(
     max_cost: float = typer.Option(
         _D.max_cost, "--max-cost", help="Stop starting new model calls once this many USD are spent."
     ),
-    api_base: str = typer.Option(None, "--api-base", help="Base URL of an OpenAI-compatible server (vLLM, llama.cpp)."),
+    api_base: list[str] = typer.Option(
+        None, "--api-base", help="Base URL of an OpenAI-compatible server (vLLM, llama.cpp); repeat it for replicas."
+    ),
     resume: str = typer.Option(None, "--resume", help="Complete an interrupted run (id, prefix, name or 'latest')."),
     timeout: float = typer.Option(_D.call_timeout_s, "--timeout", help="Seconds allowed per model call (retried)."),
     sample_timeout: float = typer.Option(_D.sample_timeout_s, "--sample-timeout", help="Seconds allowed per sample."),
@@ -114,7 +116,7 @@ def run_command(
             use_cache=cache,
             new=new,
             max_cost=max_cost,
-            api_base=api_base,
+            api_base=api_base or None,
             resume=resume,
             progress=bar,
             call_timeout_s=timeout,

@@ -5,7 +5,7 @@ store: runs/evalkit.duckdb
 models:
   qwen4b:
     model: openai/qwen3-4b          # any litellm model string
-    api_base: http://127.0.0.1:8000/v1
+    api_base: http://127.0.0.1:8000/v1  # or a list of replicas: [http://10.0.0.1:8000/v1, ...]
     api_key_env: LOCAL_API_KEY       # the NAME of the variable holding the key, never the key
     temperature: 0.0
     max_tokens: 2048
@@ -20,6 +20,7 @@ models:
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,7 +65,8 @@ def load_config(path: Path | None = None) -> ProjectConfig:
         alias: ModelConfig(
             name=alias,
             model=m["model"],
-            api_base=m.get("api_base"),
+            api_base=_bases(m.get("api_base"))[0],
+            replicas=tuple(str(u) for u in _bases(m.get("api_base"))[1:]),
             api_key_env=m.get("api_key_env"),
             temperature=m.get("temperature"),
             max_tokens=m.get("max_tokens"),
@@ -79,14 +81,26 @@ def load_config(path: Path | None = None) -> ProjectConfig:
     return ProjectConfig(path=path, models=models, store=data.get("store"), judge=data.get("judge"))
 
 
-def resolve_model(ref: str, config: ProjectConfig, *, api_base: str | None = None) -> ModelConfig:
-    """A model given on the command line: an alias from the config, or a litellm model string."""
+def _bases(value: str | Sequence[str] | None) -> tuple[str | None, ...]:
+    """An ``api_base`` given as one URL or a list of replicas → (the first, the others...)."""
+    if value is None or len(value) == 0:
+        return (None,)
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)
+
+
+def resolve_model(ref: str, config: ProjectConfig, *, api_base: str | Sequence[str] | None = None) -> ModelConfig:
+    """A model given on the command line: an alias from the config, or a litellm model string. ``api_base``
+    (one URL, or several replicas of one server) replaces the alias's."""
+    first, *others = _bases(api_base)
+    replicas = tuple(str(o) for o in others)
     if ref in config.models:
         m = config.models[ref]
-        if api_base:
+        if first:
             from dataclasses import replace
 
-            m = replace(m, api_base=api_base)
+            m = replace(m, api_base=first, replicas=replicas)
         return m
     if ref.startswith("scripted/"):
         base = ref.split("@", 1)[0]
@@ -101,13 +115,13 @@ def resolve_model(ref: str, config: ProjectConfig, *, api_base: str | None = Non
         return ModelConfig(name=ref, model=base, extra=extra)
     if not ref.strip() or " " in ref:
         raise ConfigError(f"{ref!r} is neither a model alias from {CONFIG_FILE} nor a litellm model string")
-    if "/" not in ref and not config.models and api_base is None:
+    if "/" not in ref and not config.models and first is None:
         known = ", ".join(config.models) or "none defined"
         raise ConfigError(
             f"{ref!r}: give a litellm model string with its provider (e.g. openai/{ref}) or an alias "
             f"from {CONFIG_FILE} (aliases: {known})"
         )
-    return ModelConfig(name=ref, model=ref, api_base=api_base)
+    return ModelConfig(name=ref, model=ref, api_base=first, replicas=replicas)
 
 
 def default_store(config: ProjectConfig | None = None) -> Path:

@@ -34,3 +34,15 @@ class ModelConfig:
     """Which client sends the requests (``models.direct``): ``auto`` (the lean direct client for ``openai/``
     with an ``api_base`` and ``hosted_vllm/``, litellm for every other provider), ``direct`` or ``litellm``.
     It never changes a reply, so it is not part of the run's command or the cache key."""
+    replicas: tuple[str, ...] = ()
+    """Further endpoints serving the same model beside ``api_base`` (``api_base: [url1, url2, ...]``): requests
+    go to the least-loaded one (``models.endpoints``). Not part of the cache key: they serve the same weights."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.replicas, tuple):  # read back from a run record's JSON
+            object.__setattr__(self, "replicas", tuple(self.replicas))
+
+    @property
+    def endpoints(self) -> tuple[str, ...]:
+        """``api_base`` and its replicas, or nothing without an ``api_base``."""
+        return (self.api_base, *self.replicas) if self.api_base else ()

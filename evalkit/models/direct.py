@@ -21,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import AsyncGenerator
+import time
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
+from evalkit.models.endpoints import EndpointPool
 from evalkit.models.provider_errors import classify_error, http_failure
 from evalkit.models.types import ModelCallError
 
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
     from evalkit.contracts.model_config import ModelConfig
 
+EndpointCallback = Callable[[str, float, bool], None]
+"""Told of each call: the endpoint's URL, the seconds it took, whether it failed."""
 DIRECT_PROVIDERS = ("openai", "hosted_vllm")
 """The litellm providers whose requests the direct client can send: OpenAI's chat-completions wire format."""
 _KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "hosted_vllm": "HOSTED_VLLM_API_KEY"}
@@ -84,7 +88,8 @@ class DirectClient:
             from evalkit.errors import ConfigError
 
             raise ConfigError(f"model {config.name!r}: {direct_problem(config)}")
-        self.url = base.rstrip("/") + "/chat/completions"
+        urls = config.endpoints if config.api_base else (base,)
+        self.pool = EndpointPool(tuple(u.rstrip("/") + "/chat/completions" for u in urls))
         provider = provider_of(config.model)
         self.served_name = config.model.split("/", 1)[1] if provider in DIRECT_PROVIDERS else config.model
         extra = dict(config.extra)
@@ -103,20 +108,47 @@ class DirectClient:
         seed) and the model's ``extra``, as litellm sends them for ``openai/NAME``."""
         return {"model": self.served_name, "messages": messages, **settings, **self._extra_body}
 
-    async def send(self, body: dict[str, Any], header: str | None = None) -> dict[str, Any]:
-        """POST ``body``; the decoded chat completion, or ``ModelCallError``. ``header``: sent as ``header: 1``."""
+    @property
+    def replicated(self) -> bool:
+        return len(self.pool.endpoints) > 1
+
+    async def send(
+        self, body: dict[str, Any], header: str | None = None, on_call: EndpointCallback | None = None
+    ) -> dict[str, Any]:
+        """POST ``body`` to the least-loaded endpoint; the decoded chat completion, or ``ModelCallError``.
+        ``header``: sent as ``header: 1``. ``on_call(url, latency_s, failed)`` hears of the call."""
+        endpoint = self.pool.pick()
+        self.pool.started(endpoint)
+        start = time.perf_counter()
+        error_class: str | None = None
+        try:
+            return await self._post(endpoint.url, body, header)
+        except ModelCallError as exc:
+            error_class = exc.error_class
+            raise
+        finally:
+            self.pool.finished(endpoint, error_class)
+            if on_call is not None:
+                on_call(endpoint.url, time.perf_counter() - start, error_class is not None)
+
+    async def ping_all(self, body: dict[str, Any], header: str) -> None:
+        """``body`` to every endpoint in turn (the preflight: a replica that cannot answer fails it)."""
+        for endpoint in self.pool.endpoints:
+            await self._post(endpoint.url, body, header)
+
+    async def _post(self, url: str, body: dict[str, Any], header: str | None) -> dict[str, Any]:
         import aiohttp
 
         session = await self._session_for_loop()
         headers = self._headers if header is None else {**self._headers, header: "1"}
         data = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         try:
-            async with session.post(self.url, data=data, headers=headers) as response:
+            async with session.post(url, data=data, headers=headers) as response:
                 raw = await response.read()
                 status, reply_headers = response.status, response.headers
         except TimeoutError as exc:
             raise ModelCallError(
-                f"timeout: no reply from {self._where()} within {self.timeout_s:g}s",
+                f"timeout: no reply from {_where(url)} within {self.timeout_s:g}s",
                 transient=True,
                 error_class="timeout",
             ) from exc
@@ -137,11 +169,6 @@ class DirectClient:
             raise http_failure(200, text, reply_headers, not_json=True)
         return reply
 
-    def _where(self) -> str:
-        from evalkit.redact import redact_url
-
-        return str(redact_url(self.url))
-
     async def _session_for_loop(self) -> aiohttp.ClientSession:
         """The connection pool of the running loop, made on first use. It is held by an async generator of
         that loop, so the loop's own shutdown (``asyncio.run`` ends with ``shutdown_asyncgens``) closes it
@@ -159,6 +186,12 @@ class DirectClient:
         if holder is not None and self._loop is asyncio.get_running_loop():
             await holder.aclose()
         self._loop = None
+
+
+def _where(url: str) -> str:
+    from evalkit.redact import redact_url
+
+    return str(redact_url(url))
 
 
 async def _held_session(timeout_s: float, trust_env: bool) -> AsyncGenerator[aiohttp.ClientSession, None]:

@@ -35,7 +35,8 @@ from functools import cache
 from typing import Any
 
 from evalkit.contracts.model_config import ModelConfig
-from evalkit.models.direct import DirectClient, default_key, uses_direct
+from evalkit.models.direct import DirectClient, EndpointCallback, default_key, uses_direct
+from evalkit.models.endpoints import FAILOVER_CLASSES
 from evalkit.models.preflight import PLACEHOLDER_KEY, local_api_base
 from evalkit.models.provider_errors import classify_error
 from evalkit.models.replies import parse_reply
@@ -143,6 +144,13 @@ class ModelGateway:
         self._litellm = None if self.direct else litellm_module()
         self._static_kwargs = self._build_static_kwargs()
         self._client: DirectClient | None = None
+        if config.replicas and not self.direct:
+            from evalkit.errors import ConfigError
+
+            raise ConfigError(
+                f"model {config.name!r}: several api_base replicas need the direct client (openai/ or "
+                "hosted_vllm/ with an api_base, or client: direct)"
+            )
         if self.direct:
             key = self._static_kwargs.get("api_key") or default_key(config)
             trust_env = not local_api_base(config.api_base)  # a proxy variable must not catch a local server
@@ -195,7 +203,7 @@ class ModelGateway:
         if self._client is not None:
             body = self._client.body({**self._direct_settings(), "max_tokens": 16}, messages)
             try:
-                await self._client.send(body, header)
+                await self._client.ping_all(body, header)
             except Exception as exc:
                 raise classify_error(exc) from exc
             return
@@ -213,6 +221,11 @@ class ModelGateway:
     def _direct_settings(self) -> dict[str, Any]:
         """The sampling settings of a direct request (the model's ``extra`` is added by the client)."""
         return {k: self._static_kwargs[k] for k in ("temperature", "max_tokens") if k in self._static_kwargs}
+
+    @property
+    def replicated(self) -> bool:
+        """Whether the model has several endpoints (replicas)."""
+        return self._client is not None and self._client.replicated
 
     async def aclose(self) -> None:
         """Close the direct client's connections (on the loop that made them); nothing for litellm."""
@@ -270,9 +283,12 @@ class ModelGateway:
         seed: int | None = None,
         context: dict[str, Any] | None = None,
         on_retry: Callable[[int, str, float], None] | None = None,
+        on_call: EndpointCallback | None = None,
     ) -> ModelReply:
         """One model turn. ``context`` (task id, epoch, ...) reaches scripted agents through litellm's
-        metadata. Transient errors are retried with exponential backoff and jitter, honouring Retry-After."""
+        metadata. Transient errors are retried with exponential backoff and jitter, honouring Retry-After;
+        with replicas, at once on another endpoint while one is awake. ``on_call`` hears of each request to
+        a replica (its URL, seconds, whether it failed)."""
         kw = dict(self._call_kwargs)
         kw["messages"] = messages
         native = self.config.tool_protocol == "native"
@@ -285,13 +301,15 @@ class ModelGateway:
             kw["seed"] = seed
         if self.config.model.startswith(SCRIPTED_PREFIX):
             kw["metadata"] = {"evalkit": {**(context or {}), "seed": seed, "params": self.config.extra}}
-        send = self._send_direct if self._client is not None else self._send_litellm
         attempt = 0
         while True:
             attempt += 1
             start = time.perf_counter()
             try:
-                response = await send(kw)
+                if self._client is not None:
+                    response = await self._send_direct(kw, on_call)
+                else:
+                    response = await self._send_litellm(kw)
                 return self._reply(response, time.perf_counter() - start, native)
             except Exception as exc:  # litellm raises many types; classify them
                 error = classify_error(exc)
@@ -299,6 +317,8 @@ class ModelGateway:
                     self._log_failure(exc, error, attempt)
                     raise error from exc
                 delay = self._backoff(attempt, error.retry_after)
+                if self._client is not None and error.error_class in FAILOVER_CLASSES and self._client.pool.awake():
+                    delay = 0.0  # another replica is awake: fail over to it at once
                 self._log_retry(exc, error, attempt, delay)
                 if on_retry:
                     on_retry(attempt, str(error), delay)
@@ -309,7 +329,7 @@ class ModelGateway:
         with _without_litellm_bookkeeping():
             return await self._litellm.acompletion(**kw)
 
-    async def _send_direct(self, kw: dict[str, Any]) -> Any:
+    async def _send_direct(self, kw: dict[str, Any], on_call: EndpointCallback | None = None) -> Any:
         """The request ``complete`` built for litellm, as the direct client's body: the messages, the tools
         and ``tool_choice``, the seed and the sampling settings (litellm's own keys left out)."""
         assert self._client is not None
@@ -317,7 +337,7 @@ class ModelGateway:
         for key in ("tools", "tool_choice", "seed"):
             if key in kw:
                 settings[key] = kw[key]
-        return await self._client.send(self._client.body(settings, kw["messages"]))
+        return await self._client.send(self._client.body(settings, kw["messages"]), on_call=on_call)
 
     def _attempts_for(self, error: ModelCallError) -> int:
         """A malformed reply is tried once more (a server's glitch), not ``max_attempts`` times: a server

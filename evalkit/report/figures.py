@@ -22,6 +22,7 @@ from evalkit.report.model import (
     BehaviourEffect,
     CriterionInfo,
     CriterionStat,
+    EndpointStat,
     FailureMode,
     ModelReport,
     Report,
@@ -177,6 +178,20 @@ def _group(
         ),
         not_scored=sum(1 for r in done if r.sample.correct is None),
         first_error=_first_error(rows),
+        endpoints=_endpoints(rows),
+    )
+
+
+def _endpoints(rows: Sequence[SampleRow]) -> tuple[EndpointStat, ...]:
+    """The samples' ``endpoints`` metadata (recorded with replicas), summed per endpoint."""
+    totals: dict[str, list[float]] = {}
+    for r in rows:
+        for url, c in (r.sample.metadata.get("endpoints") or {}).items():
+            t = totals.setdefault(url, [0, 0, 0.0])
+            t[0], t[1], t[2] = t[0] + c["calls"], t[1] + c["failures"], t[2] + c["latency_s"]
+    return tuple(
+        EndpointStat(url, int(calls), int(failed), latency / (calls - failed) if calls > failed else None)
+        for url, (calls, failed, latency) in totals.items()
     )
 
 

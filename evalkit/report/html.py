@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalkit.report.html_traces import BLOCK_MEDIA_TYPE, TOOL_RESULT_CHARS, trace_blocks, trace_view
 from evalkit.report.model import FAILURE_MODES, ModelReport, Report, TaskRow, Trace
-from evalkit.report.text_format import infra_error_lines, task_correct_text, unscored
+from evalkit.report.text_format import endpoint_lines, infra_error_lines, task_correct_text, unscored
 
 if TYPE_CHECKING:
     import jinja2
@@ -70,6 +70,7 @@ def render_html(report: Report, traces: Sequence[Trace], omitted: int = 0) -> st
         pct=_pct,
         accuracy=_accuracy,
         infra_errors=infra_error_lines(report),
+        replicas=endpoint_lines(report),
     )
 
 

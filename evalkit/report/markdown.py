@@ -33,6 +33,7 @@ from evalkit.report.text_format import (
     cost_text,
     criterion_name,
     details,
+    endpoint_lines,
     failing,
     groups_with_stats,
     infra_error_lines,
@@ -103,6 +104,9 @@ def _headline(report: Report) -> list[str]:
     infra = infra_error_lines(report)
     if infra:
         lines += ["", "**Infrastructure errors** (left out of accuracy):", "", *(f"- {inline(line)}" for line in infra)]
+    replicas = endpoint_lines(report)
+    if replicas:
+        lines += ["", "**Replicas** (requests per endpoint):", "", *(f"- {inline(line)}" for line in replicas)]
     return lines
 
 

@@ -115,6 +115,16 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class EndpointStat:
+    """What one replica of a model served in the group: requests, failed requests, mean seconds of the others."""
+
+    url: str
+    calls: int
+    failures: int
+    mean_latency_s: float | None
+
+
+@dataclass(frozen=True)
 class FailureMode:
     mode: str
     label: str
@@ -183,6 +193,8 @@ class ModelReport:
     first_error: str | None = None
     """The message of the group's first infrastructure error (by start time), None without one: a run whose
     samples all failed shows why."""
+    endpoints: tuple[EndpointStat, ...] = ()
+    """Per replica when the model had several endpoints (``api_base: [...]``), in the order first used."""
 
 
 @dataclass(frozen=True)

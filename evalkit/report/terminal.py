@@ -25,6 +25,7 @@ from evalkit.report.text_format import (
     correct_text,
     cost_per_correct_text,
     cost_text,
+    endpoint_lines,
     groups_with_stats,
     infra_error_lines,
     is_critical,
@@ -81,6 +82,8 @@ def _models(report: Report, console: Console) -> None:
     console.print(table)
     for line in infra_error_lines(report):
         console.print(f"[red]![/] {escape(line)}")
+    for line in endpoint_lines(report):
+        console.print(f"  replica {escape(line)}")
 
 
 def _usage(report: Report, console: Console) -> None:

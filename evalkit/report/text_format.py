@@ -138,6 +138,17 @@ def infra_error_lines(report: Report) -> list[str]:
     return out
 
 
+def endpoint_lines(report: Report) -> list[str]:
+    """One line per replica of a model that had several: its requests, failures and mean latency."""
+    out = []
+    for g in report.groups:
+        for e in g.endpoints:
+            latency = f"{e.mean_latency_s:.3f} s mean" if e.mean_latency_s is not None else "no answer"
+            failed = f", {e.failures} failed" if e.failures else ""
+            out.append(f"{g.label} at {e.url}: {e.calls} requests{failed}, {latency}")
+    return out
+
+
 def accuracy_text(group: ModelReport) -> str:
     """The accuracy with its interval, or "not scored" when no finished sample had its correctness scored."""
     return NOT_SCORED if unscored(group) else pct_ci(group.accuracy)

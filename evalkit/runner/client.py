@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evalkit.models.cache import RequestKey, ResponseCache
+from evalkit.models.endpoints import EndpointLog
 from evalkit.models.gateway import ModelGateway
 from evalkit.models.types import ModelCallError, ModelReply
 
@@ -58,6 +59,8 @@ class EpisodeModel:
         self.seed = seed
         self.context = {**context, "epoch": epoch}
         self.retries = retries
+        self.endpoints = EndpointLog()
+        """What this episode's requests did at each replica (only when the model has several)."""
         self._key: RequestKey | None = None
         self._epoch = epoch
         self.failure: ModelCallError | None = None
@@ -79,7 +82,12 @@ class EpisodeModel:
                 return hit
         try:
             reply = await self.gateway.complete(
-                messages, tools, seed=self.seed, context=self.context, on_retry=self.retries
+                messages,
+                tools,
+                seed=self.seed,
+                context=self.context,
+                on_retry=self.retries,
+                on_call=self.endpoints.record if self.gateway.replicated else None,
             )
         except ModelCallError as exc:
             self.failure = exc

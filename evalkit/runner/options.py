@@ -146,4 +146,7 @@ def stored_config(config: ModelConfig) -> ModelConfig:
     """A model's configuration as the run record keeps it: credentials in its ``api_base`` are removed
     (give the key through ``api_key_env``, whose name alone is stored)."""
     base = redact_url(config.api_base)
-    return config if base == config.api_base else replace(config, api_base=base)
+    replicas = tuple(str(redact_url(r)) for r in config.replicas)
+    if base == config.api_base and replicas == config.replicas:
+        return config
+    return replace(config, api_base=base, replicas=replicas)

@@ -119,7 +119,7 @@ class Scheduler:
             split({m.name: (each, each - len(by_model.get(m.name, ()))) for m in self.models})
         # litellm runs part of every call on the loop's default executor; its default size (cores + 4)
         # would make samples beyond it queue for a thread even when the provider is idle.
-        in_flight = sum(min(m.concurrency or self.concurrency, len(by_model.get(m.name, ()))) for m in self.models)
+        in_flight = sum(min(_per_model(m, self.concurrency), len(by_model.get(m.name, ()))) for m in self.models)
         asyncio.get_running_loop().set_default_executor(
             ThreadPoolExecutor(max_workers=max(4, in_flight + 4), thread_name_prefix="evalkit-model")
         )
@@ -132,7 +132,7 @@ class Scheduler:
                     queue.put_nowait(key)
                 gateway = ModelGateway(config, **self.gateway_options)
                 gateways.append(gateway)
-                n = max(1, min(config.concurrency or self.concurrency, queue.qsize() or 1))
+                n = max(1, min(_per_model(config, self.concurrency), queue.qsize() or 1))
                 workers += [asyncio.create_task(self._worker(queue, gateway, config, tasks)) for _ in range(n)]
             await asyncio.gather(*workers)
         finally:
@@ -205,6 +205,8 @@ class Scheduler:
                 close()
         if retries.entries:
             sample = _with_metadata(sample, retries=retries.entries)
+        if model.endpoints.counts:
+            sample = _with_metadata(sample, endpoints=model.endpoints.counts)
         failure = model.failure if sample.stop_reason == "infra_error" else None
         if failure is not None:
             status = {"http_status": failure.status} if failure.status is not None else {}
@@ -298,3 +300,8 @@ def _cancelled(sample: Sample) -> Sample:
 def sample_keys(tasks: Sequence[TaskSpec], models: Sequence[ModelConfig], epochs: int) -> list[SampleKey]:
     """Every sample of a run, epochs interleaved so early results cover many tasks."""
     return [SampleKey(t.id, m.name, e) for e in range(epochs) for t in tasks for m in models]
+
+
+def _per_model(config: ModelConfig, concurrency: int) -> int:
+    """Samples in flight for one model: its concurrency (or the run's) at each of its endpoints."""
+    return (config.concurrency or concurrency) * max(1, len(config.endpoints))
