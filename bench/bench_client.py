@@ -15,10 +15,12 @@ chosen by how many assistant turns the request holds, optionally after a fixed d
 CPU per model call is ``time.process_time`` (all threads of this process) over the model events recorded;
 Python calls per model call are counted with ``sys.setprofile`` on the direct path (a figure that does not
 move with the machine's load). Then the wall time of the direct path with ``--latency-ms`` per reply and
-``--in-flight`` samples at once, against the ideal (every call exactly the latency, nothing else costing time).
+``--in-flight`` samples at once, against the ideal (every call exactly the latency, nothing else costing time),
+and the same over ``--replicas`` servers with ``--replica-in-flight`` samples at once.
 
 Targets (issue 13): direct <= 2.5x the plain loop, litellm >= 8x the direct path, <= 1,500 Python calls per
-model call, wall <= 1.10x ideal. Prints a table, then one JSON line with every number.
+model call, wall <= 1.10x ideal; over 4 replicas with 256 in flight, efficiency (ideal over wall) >= 0.9.
+Prints a table, then one JSON line with every number.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +56,7 @@ TARGET_DIRECT_X_FLOOR = 2.5
 TARGET_LITELLM_X_DIRECT = 8.0
 TARGET_PY_CALLS = 1500
 TARGET_WALL_RATIO = 1.10
+TARGET_REPLICA_EFFICIENCY = 0.9
 
 SERVER = r"""
 import asyncio, json, sys
@@ -194,12 +197,19 @@ def plain_loop(fixture: Fixture, base: str, samples: int, in_flight: int) -> Mea
 
 
 def evalkit_path(
-    store_dir: Path, base: str, client: str, samples: int, in_flight: int, tag: str
+    store_dir: Path, base: str, client: str, samples: int, in_flight: int, tag: str, replicas: tuple[str, ...] = ()
 ) -> tuple[Measure, Any]:
+    """``in_flight`` samples at each endpoint (``base`` and its ``replicas``)."""
     import evalkit
     from evalkit.contracts.model_config import ModelConfig
 
-    model = ModelConfig(name=f"served-{client}", model="openai/scripted-disciplined", api_base=base, client=client)  # type: ignore[arg-type]
+    model = ModelConfig(
+        name=f"served-{client}",
+        model="openai/scripted-disciplined",
+        api_base=base,
+        replicas=replicas,
+        client=client,  # type: ignore[arg-type]
+    )
     with clock() as t:
         result = evalkit.run_suite(
             SUITE, [model], tasks=TASK, epochs=samples, concurrency=in_flight, store=store_dir / f"{tag}.duckdb",
@@ -236,10 +246,13 @@ def main() -> None:
     parser.add_argument("--latency-samples", type=int, default=200)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--in-flight", type=int, default=50)
+    parser.add_argument("--replicas", type=int, default=4)
+    parser.add_argument("--replica-in-flight", type=int, default=256, help="samples in flight over all replicas")
+    parser.add_argument("--replica-samples", type=int, default=768)
     parser.add_argument("--quick", action="store_true", help="fewer samples, for a smoke test")
     args = parser.parse_args()
     if args.quick:
-        args.samples, args.latency_samples = 20, 60
+        args.samples, args.latency_samples, args.replica_samples = 20, 60, 256
 
     tmp = Path(tempfile.mkdtemp(prefix="evalkit-bench-client-"))
     os.environ.setdefault("EVALKIT_CACHE_DIR", str(tmp / "cache"))
@@ -256,9 +269,18 @@ def main() -> None:
         with replay_server(replies, args.latency_ms / 1000) as base:
             lat, lat_result = evalkit_path(tmp, base, "direct", args.latency_samples, args.in_flight, "latency")
         ideal = ideal_wall(lat_result, args.in_flight, args.latency_ms / 1000)
+        with ExitStack() as servers:
+            bases = [
+                servers.enter_context(replay_server(replies, args.latency_ms / 1000)) for _ in range(args.replicas)
+            ]
+            per_endpoint = args.replica_in_flight // args.replicas
+            rep, rep_result = evalkit_path(
+                tmp, bases[0], "direct", args.replica_samples, per_endpoint, "replicas", tuple(bases[1:])
+            )
+        rep_ideal = ideal_wall(rep_result, per_endpoint * args.replicas, args.latency_ms / 1000)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    report(args, len(replies), floor, direct, over_litellm, py_calls, lat, ideal)
+    report(args, len(replies), floor, direct, over_litellm, py_calls, lat, ideal, rep, rep_ideal)
 
 
 def report(
@@ -270,6 +292,8 @@ def report(
     py_calls: float,
     lat: Measure,
     ideal: float,
+    rep: Measure,
+    rep_ideal: float,
 ) -> None:
     def ok(good: bool) -> str:
         return "ok" if good else "OVER"
@@ -293,6 +317,12 @@ def report(
         f"{lat.wall_s:.3f} s vs ideal {ideal:.3f} s = {ratio:.3f}x (target <= {TARGET_WALL_RATIO:.2f}x) "
         f"{ok(ratio <= TARGET_WALL_RATIO)}"
     )
+    efficiency = rep_ideal / rep.wall_s
+    print(
+        f"replicas: {args.replicas} loopback servers, {args.replica_in_flight} in flight, {rep.samples} samples: "
+        f"{rep.wall_s:.3f} s vs ideal {rep_ideal:.3f} s = efficiency {efficiency:.3f} "
+        f"(target >= {TARGET_REPLICA_EFFICIENCY}) {ok(efficiency >= TARGET_REPLICA_EFFICIENCY)}"
+    )
     figures = {
         "cpu_ms_per_call": {"plain_aiohttp": round(f, 4), "direct": round(d, 4), "litellm": round(m, 4)},
         "direct_x_plain": round(d / f, 3),
@@ -309,6 +339,14 @@ def report(
             "wall_s": round(lat.wall_s, 4),
             "ideal_s": round(ideal, 4),
             "ratio": round(ratio, 4),
+        },
+        "replicas": {
+            "endpoints": args.replicas,
+            "in_flight": args.replica_in_flight,
+            "samples": rep.samples,
+            "wall_s": round(rep.wall_s, 4),
+            "ideal_s": round(rep_ideal, 4),
+            "efficiency": round(efficiency, 4),
         },
     }
     print(json.dumps(figures))

@@ -37,6 +37,7 @@ __all__ = [
     "judge_calibrate",
     "list_runs",
     "load_suite",
+    "merge_shards",
     "render_comparison",
     "resolve_store",
     "run_suite",
@@ -96,6 +97,7 @@ _LAZY = {
     "ModelConfig": "evalkit.contracts.model_config",
     "Sample": "evalkit.trace.types",
     "EvalkitError": "evalkit.errors",
+    "merge_shards": "evalkit.api",
 }
 
 if TYPE_CHECKING:

@@ -20,6 +20,7 @@ from evalkit.contracts.rubric import load_rubric
 from evalkit.contracts.suite import SuiteSpec
 from evalkit.errors import ConfigError
 from evalkit.report.write import FORMATS as REPORT_FORMATS
+from evalkit.runner.merge import MergeResult, merge_shards  # noqa: F401  (public: shards → one run)
 from evalkit.runner.options import RunOptions
 from evalkit.runner.scheduler import Progress
 from evalkit.runner.session import ModelSummary, RunOutcome, git_commit, select_tasks, summarise

@@ -62,6 +62,9 @@ def run_command(
     api_base: list[str] = typer.Option(
         None, "--api-base", help="Base URL of an OpenAI-compatible server (vLLM, llama.cpp); repeat it for replicas."
     ),
+    shard: str = typer.Option(
+        None, "--shard", help="K/N: run only the K-th of N slices of the samples (merge the shards with evalkit merge)."
+    ),
     resume: str = typer.Option(None, "--resume", help="Complete an interrupted run (id, prefix, name or 'latest')."),
     timeout: float = typer.Option(_D.call_timeout_s, "--timeout", help="Seconds allowed per model call (retried)."),
     sample_timeout: float = typer.Option(_D.sample_timeout_s, "--sample-timeout", help="Seconds allowed per sample."),
@@ -124,6 +127,7 @@ def run_command(
             rubrics=tuple(rubric or ()),
             judge=judge,
             preflight=preflight,
+            shard=shard,
         )
     finally:
         if bar is not None:

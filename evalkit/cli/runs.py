@@ -331,3 +331,34 @@ def import_command(
 
     record = import_run(store_path(store), file, replace=replace)
     console().print(f"imported run {record.run_id} ({record.suite}) into {store_path(store)}")
+
+
+def merge_command(
+    stores: list[Path] = typer.Argument(..., help="Stores holding shard runs (made with 'evalkit run --shard K/N')."),
+    into: Path = typer.Option(..., "--into", help="The store the merged run is written to (made if missing)."),
+) -> None:
+    """Combine the shards of one run, each made in its own store, into the run the unsharded command makes.
+
+    The merged run has the unsharded command's identity: running that command against the merged store
+    runs what a cut or missing shard left out, or shows the run when it is complete. Merging again rebuilds
+    the merged run (same id). Shards of different commands (suite, models, options) are refused.
+
+    [bold]Examples[/]
+
+      evalkit merge shard-1.duckdb shard-2.duckdb shard-3.duckdb shard-4.duckdb --into all.duckdb
+      evalkit report latest --store all.duckdb
+    """
+    from evalkit.api import merge_shards
+
+    result = merge_shards(stores, into)
+    out = console()
+    out.print(
+        f"merged shards {', '.join(result.shards)} into run {result.run.run_id} ({result.run.status}, "
+        f"{result.samples} samples) in {into}"
+    )
+    if result.missing:
+        out.print(f"missing shards: {', '.join(result.missing)}")
+    if result.unfinished:
+        out.print(
+            f"{result.unfinished} samples are not finished: run the command without --shard on {into} to run them"
+        )

@@ -55,6 +55,9 @@ class RunOptions:
     preflight: bool = True
     """Send every model one small request before the run starts (``models.preflight``); the provider and
     credential checks are made either way."""
+    shard: str | None = None
+    """``K/N``: run only the K-th of N deterministic slices of the samples (tasks × models × epochs), as its
+    own run; ``evalkit merge`` combines the N shards into the run the unsharded command makes."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rubrics", tuple(str(r) for r in self.rubrics))
@@ -76,6 +79,13 @@ class RunOptions:
             raise ConfigError(f"--timeout must be more than 0 seconds (got {self.call_timeout_s:g})")
         if self.sample_timeout_s is not None and not self.sample_timeout_s > 0:
             raise ConfigError(f"--sample-timeout must be more than 0 seconds (got {self.sample_timeout_s:g})")
+        if self.shard is not None:
+            shard_of(self.shard)  # a malformed K/N fails here
+
+    @property
+    def shard_slice(self) -> tuple[int, int] | None:
+        """(K, N) of ``shard``, or None."""
+        return shard_of(self.shard) if self.shard is not None else None
 
     @classmethod
     def of(cls, base: RunOptions | None = None, **changes: Any) -> RunOptions:
@@ -107,7 +117,20 @@ class RunOptions:
         return cls(**{k: v for k, v in record.items() if k in known and (v is not None or k in _NULLABLE)})
 
 
-_NULLABLE = frozenset({"concurrency", "limit", "tasks", "max_turns", "max_cost", "sample_timeout_s", "use_cache"})
+_NULLABLE = frozenset(
+    {"concurrency", "limit", "tasks", "max_turns", "max_cost", "sample_timeout_s", "use_cache", "shard"}
+)
+
+
+def shard_of(text: str) -> tuple[int, int]:
+    """``K/N`` → (K, N), 1 <= K <= N; a ``ConfigError`` saying what is wrong otherwise."""
+    k, _, n = str(text).partition("/")
+    if not (k.strip().isdigit() and n.strip().isdigit()):
+        raise ConfigError(f"--shard must be K/N, such as 2/4 (got {text!r})")
+    shard, shards = int(k), int(n)
+    if not 1 <= shard <= shards:
+        raise ConfigError(f"--shard {text}: K must be between 1 and N")
+    return shard, shards
 
 
 def fingerprint(suite: SuiteSpec, models: Sequence[ModelConfig], options: RunOptions) -> str:
@@ -127,6 +150,8 @@ def fingerprint(suite: SuiteSpec, models: Sequence[ModelConfig], options: RunOpt
         "max_turns": options.max_turns,
         "seed": options.seed,
     }
+    if options.shard is not None:  # left out without one: the fingerprints of unsharded runs stay what they were
+        payload["shard"] = options.shard_slice
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

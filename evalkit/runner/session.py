@@ -14,7 +14,7 @@ import fnmatch
 import logging
 import subprocess
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +173,7 @@ class RunSession:
         from evalkit.trace.store import TraceStore
 
         fp = fingerprint(suite, models, options)
+        whole = {"shard_of": fingerprint(suite, models, replace(options, shard=None))} if options.shard else {}
         with TraceStore.open(store_path, write=True, exclusive=True) as store:
             previous = None if options.new else _twin(store, fp, name)
         if previous is not None:
@@ -185,7 +186,7 @@ class RunSession:
             suite_hash=suite.content_hash,
             suite_path=str(suite.path),
             models=tuple(stored_config(m) for m in models),
-            options={**options.to_record(), "fingerprint": fp},
+            options={**options.to_record(), "fingerprint": fp, **whole},
             evalkit_version=__version__,
             git_commit=git_commit,
             created_at=utc_now(),
@@ -255,6 +256,9 @@ class RunSession:
                 self.recorded = True
             done = store.finished_sample_ids(self.run.run_id) | rejected_sample_ids(store, self.run.run_id)
             keys = sample_keys(tasks, self.models, opts.epochs)
+            if opts.shard_slice is not None:  # every N-th sample from the K-th: the same slice on every machine
+                shard, shards = opts.shard_slice
+                keys = keys[shard - 1 :: shards]
             pending = [k for k in keys if k.sample_id not in done]
             cache = ResponseCache(cache_path(self.store_path)) if opts.cache_replies else None
             environments = EnvironmentPool(database, settings)
