@@ -2,8 +2,9 @@
 
 Each POST to ``/v1/chat/completions`` takes the next reply from the script: either a dict
 ``{"status": 429, "headers": {...}, "body": {...}}`` for an error, or an assistant message to wrap in a
-completion (``content``, ``tool_calls``, and optionally ``finish_reason``, which defaults to ``tool_calls`` or
-``stop``); ``delay_s`` in an item delays the reply. Every request body is kept in ``requests`` for assertions.
+completion (``content``, ``tool_calls``, optionally ``reasoning_content``, and ``finish_reason``, which
+defaults to ``tool_calls`` or ``stop``); ``delay_s`` in an item delays the reply. Every request body is kept
+in ``requests`` for assertions.
 
 Faults a provider can reply with, one item each: ``{"reply": {...}}`` sends that JSON document as the 200
 reply, whatever it holds (``{"choices": []}``, a choice without a message, ...); ``{"raw": "..."}`` sends
@@ -149,6 +150,8 @@ class ScriptedServer:
             if len(words) > limit:
                 content, finish, cut = " ".join(words[:limit]), "length", True
         message = {"role": "assistant", "content": content, **({"tool_calls": tool_calls} if tool_calls else {})}
+        if item.get("reasoning_content") is not None:  # as vLLM's and SGLang's reasoning parsers send it
+            message["reasoning_content"] = item["reasoning_content"]
         usage = {"prompt_tokens": 100, "completion_tokens": 20}
         if q.any:
             prompt = json.dumps(body.get("messages", [])) + (json.dumps(body["tools"]) if tools_in_prompt else "")

@@ -277,9 +277,20 @@ def _render_event(e: Event, *, full: bool) -> Any:
             f"\n    → {escape(c.name)}({escape(_args_text(c.arguments, c.raw_arguments))})" for c in e.tool_calls
         )
         text = escape(content) if content else ""
-        return f"[bold magenta][{e.seq}] model[/] [dim]({meta})[/] {text}{calls}"
+        return f"[bold magenta][{e.seq}] model[/] [dim]({meta})[/]{_reasoning_text(e, full)} {text}{calls}"
     status = "[green]ok[/]" if e.ok else f"[red]error: {escape(e.error_type or '')}[/]"
     return f"[bold yellow][{e.seq}] tool {escape(e.tool or '')}[/] {status}\n{escape(_indent(content))}"
+
+
+def _reasoning_text(e: Event, full: bool) -> str:
+    """A model turn's reasoning: collapsed to its length, whole with ``--full``."""
+    from rich.markup import escape
+
+    if not e.reasoning:
+        return ""
+    if not full:
+        return f"\n    [dim]reasoning: {len(e.reasoning):,} characters (--full shows it)[/]\n   "
+    return f"\n    [dim]reasoning:[/] [italic]{escape(e.reasoning)}[/]\n   "
 
 
 def _args_text(arguments: dict[str, Any] | None, raw: str | None) -> str:

@@ -1,5 +1,9 @@
 """A provider's chat completion read as a ``ModelReply``, or refused as a ``malformed_reply``.
 
+With native tools, a reply whose calls came as ``<tool_call>`` text (a vLLM or SGLang server started without
+a tool parser, a llama.cpp server without ``--jinja``) is read as those calls, and replayed as native
+``tool_calls``, which the model's chat template renders back as the text it wrote.
+
 A reply with no choices, a choice without a message, content that is not text, a tool call without a name or
 whose arguments are neither JSON text nor an object, or text over ``MAX_REPLY_CHARS`` is no reply the loop can
 act on: it raises ``ModelCallError`` (class ``malformed_reply``), which the gateway retries once and the sample
@@ -51,6 +55,9 @@ def parse_reply(response: Any, latency: float, native: bool, cost_of: Any) -> Mo
     calls: tuple[ToolCall, ...]
     if native:
         calls = tuple(_parse_native_call(tc, i) for i, tc in enumerate(_get(message, "tool_calls") or ()))
+        if not calls and "<tool_call>" in content:  # a server without a tool parser: the calls came as text
+            content, calls = textproto.parse_tool_calls(content)
+            text = content
     else:
         content, calls = textproto.parse_tool_calls(content)
     u = _get(response, "usage")

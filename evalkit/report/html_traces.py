@@ -129,6 +129,7 @@ def _event(e: dict[str, Any], n: int, evidence: dict[int, list[str]]) -> dict[st
         "turn": e.get("turn"),
         "content": content,
         "cut": cut,
+        "reasoning": _truncate(e.get("reasoning"), 100_000)[0],
         "calls": [{"name": c.get("name", ""), "args": _args(c)} for c in e.get("tool_calls") or ()],
         "tool": e.get("tool"),
         "ok": e.get("ok"),

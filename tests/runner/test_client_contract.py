@@ -48,11 +48,21 @@ TEXT = [
     {"content": f'<tool_call>{{"name": "sql_query", "arguments": {{"query": "{SQL}"}}}}</tool_call>'},
     {"content": "<think>1350 it is</think>FINAL ANSWER: 1350 USD millions"},
 ]
+NO_PARSER = [  # a server without a tool parser: the model's calls come back as text, with native tools offered
+    {
+        "content": '<think>list, then query</think><tool_call>\n{"name": "get_table_names", "parameters": {"company": '
+        '"acme"}}\n</tool_call>\n<tool_call>{"name": "sql_query", "arguments": "{\\"query\\": \\"'
+        + SQL
+        + '\\"}"}</tool_call>'
+    },
+    {"content": "Revenue was $1,350 million, so the answer is 1350 USD millions."},
+]
 SCRIPTS: dict[str, tuple[list[dict[str, Any]], str]] = {
     "native tools, faults and retries": (NATIVE, "native"),
     "a reply cut by max_tokens": (CUT, "native"),
     "an empty reply": (EMPTY, "native"),
     "the text protocol": (TEXT, "text"),
+    "calls as text with native tools": (NO_PARSER, "native"),
 }
 VOLATILE = frozenset({"run_id", "sample_id", "started_at", "finished_at", "latency_s"})
 
@@ -123,6 +133,16 @@ def test_both_clients_record_the_same_sample_and_send_the_same_requests(
     if case == "the text protocol":  # the opening <think> block is the reasoning, on both paths
         reasoning = [e.reasoning for e in direct.events if e.kind == "model"]
         assert reasoning == [None, None, "1350 it is"]
+    if case == "calls as text with native tools":  # read as the two calls, replayed natively
+        first_turn = next(e for e in direct.events if e.kind == "model")
+        assert [c.name for c in first_turn.tool_calls] == ["get_table_names", "sql_query"]
+        assert first_turn.tool_calls[1].arguments == {"query": SQL} and first_turn.reasoning == "list, then query"
+        replayed = [m for m in sent_directly[1]["messages"] if m["role"] == "assistant"]
+        assert [c["function"]["name"] for c in replayed[0]["tool_calls"]] == ["get_table_names", "sql_query"]
+        assert "<tool_call>" not in replayed[0]["content"]
+        tools = [e for e in direct.events if e.kind == "tool"]
+        assert [e.ok for e in tools] == [True, True]
+        assert direct.correct is True  # the conclusion of the prose, without a FINAL ANSWER marker
     if case in ("native tools, faults and retries", "the text protocol"):
         assert direct.final_answer == "1350 USD millions" and direct.correct is True
     first = sent_directly[0]
