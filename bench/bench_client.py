@@ -38,7 +38,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -50,7 +49,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_engine import SUITE, TASK, Fixture, Measure, clock, ideal_wall, recorded_episode  # noqa: E402
+from bench_engine import (  # noqa: E402
+    SUITE,
+    TASK,
+    Fixture,
+    Measure,
+    calls_per_model_call,
+    clock,
+    ideal_wall,
+    recorded_episode,
+)
 
 TARGET_DIRECT_X_FLOOR = 2.5
 TARGET_LITELLM_X_DIRECT = 8.0
@@ -223,20 +231,7 @@ def evalkit_path(
 
 
 def python_calls(store_dir: Path, base: str, samples: int, in_flight: int) -> float:
-    count = [0]
-
-    def hook(frame: Any, event: str, arg: Any) -> None:
-        if event in ("call", "c_call"):
-            count[0] += 1
-
-    sys.setprofile(hook)
-    threading.setprofile(hook)
-    try:
-        measure, _ = evalkit_path(store_dir, base, "direct", samples, in_flight, "counted")
-    finally:
-        sys.setprofile(None)
-        threading.setprofile(None)
-    return count[0] / max(1, measure.calls)
+    return calls_per_model_call(lambda: evalkit_path(store_dir, base, "direct", samples, in_flight, "counted")[0])
 
 
 def main() -> None:

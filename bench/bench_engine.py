@@ -333,6 +333,11 @@ def python_calls_per_model_call(store_dir: Path, n: int, concurrency: int) -> fl
     """Python-level function calls (including calls into C) per model call on the full path: a count that does
     not move with the machine's load, to compare two versions on a shared machine. Threads started during the
     run (litellm's executor) are counted; DuckDB's own threads run no Python and are not."""
+    return calls_per_model_call(lambda: run_full(store_dir, n, concurrency=concurrency, tag="counted")[0])
+
+
+def calls_per_model_call(run: Callable[[], Measure]) -> float:
+    """Python-level function calls (including calls into C), in every thread, per model call of ``run``."""
     count = [0]
 
     def hook(frame: Any, event: str, arg: Any) -> None:
@@ -342,7 +347,7 @@ def python_calls_per_model_call(store_dir: Path, n: int, concurrency: int) -> fl
     sys.setprofile(hook)
     threading.setprofile(hook)
     try:
-        measure, _ = run_full(store_dir, n, concurrency=concurrency, tag="counted")
+        measure = run()
     finally:
         sys.setprofile(None)
         threading.setprofile(None)

@@ -16,11 +16,12 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 from evalkit.models.preflight import PREFLIGHT_HEADER
+from tests.fakeserver import loopback
 
 VOLATILE = frozenset({"user", "metadata", "stream_options"})
 """Request keys that never decide a reply and may change from one run to the next."""
@@ -106,11 +107,5 @@ def serve(exchanges: list[Exchange]) -> Iterator[tuple[str, ReplayServer]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with loopback(Handler) as base:
+        yield base, state

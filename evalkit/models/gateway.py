@@ -144,6 +144,10 @@ class ModelGateway:
         self._litellm = None if self.direct else litellm_module()
         self._static_kwargs = self._build_static_kwargs()
         self._client: DirectClient | None = None
+        self._direct_static: dict[str, Any] = {
+            k: self._static_kwargs[k] for k in ("temperature", "max_tokens") if k in self._static_kwargs
+        }
+        """The sampling settings a direct request sends (the client adds the model's ``extra``)."""
         if config.replicas and not self.direct:
             from evalkit.errors import ConfigError
 
@@ -201,7 +205,7 @@ class ModelGateway:
         content yet); a failure raises ``ModelCallError``."""
         messages = [{"role": "user", "content": "Reply with the word OK."}]
         if self._client is not None:
-            body = self._client.body({**self._direct_settings(), "max_tokens": 16}, messages)
+            body = self._client.body({**self._direct_static, "max_tokens": 16}, messages)
             try:
                 await self._client.ping_all(body, header)
             except Exception as exc:
@@ -217,10 +221,6 @@ class ModelGateway:
                 await self._litellm.acompletion(**kw)
         except Exception as exc:
             raise classify_error(exc) from exc
-
-    def _direct_settings(self) -> dict[str, Any]:
-        """The sampling settings of a direct request (the model's ``extra`` is added by the client)."""
-        return {k: self._static_kwargs[k] for k in ("temperature", "max_tokens") if k in self._static_kwargs}
 
     @property
     def replicated(self) -> bool:
@@ -289,25 +289,28 @@ class ModelGateway:
         metadata. Transient errors are retried with exponential backoff and jitter, honouring Retry-After;
         with replicas, at once on another endpoint while one is awake. ``on_call`` hears of each request to
         a replica (its URL, seconds, whether it failed)."""
-        kw = dict(self._call_kwargs)
-        kw["messages"] = messages
         native = self.config.tool_protocol == "native"
+        turn: dict[str, Any] = {}  # what this turn adds to the model's fixed settings
         if native and tools:
-            kw["tools"] = tools
+            turn["tools"] = tools
             choice = self.tool_choice(tools)
             if choice is not None:
-                kw["tool_choice"] = choice
+                turn["tool_choice"] = choice
         if seed is not None:
-            kw["seed"] = seed
-        if self.config.model.startswith(SCRIPTED_PREFIX):
-            kw["metadata"] = {"evalkit": {**(context or {}), "seed": seed, "params": self.config.extra}}
+            turn["seed"] = seed
+        if self._client is not None:
+            body = self._client.body({**self._direct_static, **turn}, messages)
+        else:
+            kw = {**self._call_kwargs, "messages": messages, **turn}
+            if self.config.model.startswith(SCRIPTED_PREFIX):
+                kw["metadata"] = {"evalkit": {**(context or {}), "seed": seed, "params": self.config.extra}}
         attempt = 0
         while True:
             attempt += 1
             start = time.perf_counter()
             try:
                 if self._client is not None:
-                    response = await self._send_direct(kw, on_call)
+                    response = await self._client.send(body, on_call=on_call)
                 else:
                     response = await self._send_litellm(kw)
                 return self._reply(response, time.perf_counter() - start, native)
@@ -328,16 +331,6 @@ class ModelGateway:
         assert self._litellm is not None
         with _without_litellm_bookkeeping():
             return await self._litellm.acompletion(**kw)
-
-    async def _send_direct(self, kw: dict[str, Any], on_call: EndpointCallback | None = None) -> Any:
-        """The request ``complete`` built for litellm, as the direct client's body: the messages, the tools
-        and ``tool_choice``, the seed and the sampling settings (litellm's own keys left out)."""
-        assert self._client is not None
-        settings = self._direct_settings()
-        for key in ("tools", "tool_choice", "seed"):
-            if key in kw:
-                settings[key] = kw[key]
-        return await self._client.send(self._client.body(settings, kw["messages"]), on_call=on_call)
 
     def _attempts_for(self, error: ModelCallError) -> int:
         """A malformed reply is tried once more (a server's glitch), not ``max_attempts`` times: a server
