@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalkit.api.cache import cache_clear, cache_info, cache_prune
+from evalkit.api.stores import resolve_store
 from evalkit.compare.output import render_comparison, write_comparison
 from evalkit.contracts.config import DEFAULT_STORE, ProjectConfig, default_store, load_config, resolve_model
 from evalkit.contracts.loader import load_suite
@@ -46,7 +48,6 @@ if TYPE_CHECKING:
     from evalkit.compare.model import CompareReport
     from evalkit.compare.policy import GatePolicy
     from evalkit.env.tools import ToolResult as ToolResult
-    from evalkit.models.cache import CacheInfo  # the result of suite_tables, suite_info, suite_sql
     from evalkit.report.model import Report
     from evalkit.scoring.calibration import Calibration as Calibration  # the result of judge_calibrate
     from evalkit.scoring.service import CriterionSummary as CriterionSummary  # a row of ScoreResult.criteria
@@ -140,36 +141,6 @@ def judge_calibrate(rubric: str | Path, labels: str | Path, judge: str | None, *
     from evalkit.stats.agreement import agreement
 
     return calibrate(rubric, labels, judge, agreement, **kw)
-
-
-def resolve_store(store: str | Path | None = None) -> Path:
-    """The store a call uses: ``store``, else $EVALKIT_STORE, else evalkit.yaml's ``store:``, else DEFAULT_STORE."""
-    return Path(store) if store else default_store(load_config())
-
-
-def cache_info(store: str | Path | None = None) -> CacheInfo:
-    """What the response cache beside ``store`` holds (entries of this format and stale ones, size, ages)."""
-    from evalkit.models.cache import cache_path, inspect_cache
-
-    return inspect_cache(cache_path(resolve_store(store)))
-
-
-def cache_clear(store: str | Path | None = None) -> int:
-    """Remove every cached reply beside ``store``; return how many were removed."""
-    from evalkit.models.cache import cache_path, remove_replies
-
-    return remove_replies(cache_path(resolve_store(store)), everything=True)
-
-
-def cache_prune(store: str | Path | None = None, *, older_than_days: float | None = None) -> int:
-    """Remove cached replies of another cache format (never read) and, with ``older_than_days``, those written
-    longer ago than that; return how many were removed."""
-    from evalkit.models.cache import cache_path, remove_replies
-
-    if older_than_days is not None and older_than_days < 0:
-        raise ConfigError("--older-than must be 0 days or more")
-    seconds = older_than_days * 86_400 if older_than_days is not None else None
-    return remove_replies(cache_path(resolve_store(store)), older_than_s=seconds)
 
 
 def list_runs(store: str | Path | None = None) -> list[RunSummary]:
