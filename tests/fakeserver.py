@@ -152,11 +152,13 @@ class ScriptedServer:
         message = {"role": "assistant", "content": content, **({"tool_calls": tool_calls} if tool_calls else {})}
         if item.get("reasoning_content") is not None:  # as vLLM's and SGLang's reasoning parsers send it
             message["reasoning_content"] = item["reasoning_content"]
-        usage = {"prompt_tokens": 100, "completion_tokens": 20}
+        usage: dict[str, Any] = {"prompt_tokens": 100, "completion_tokens": 20}
         if q.any:
             prompt = json.dumps(body.get("messages", [])) + (json.dumps(body["tools"]) if tools_in_prompt else "")
             completion = limit if cut and isinstance(limit, int) else _tokens(json.dumps(message))
             usage = {"prompt_tokens": _tokens(prompt), "completion_tokens": completion}
+        if item.get("reasoning_tokens") is not None:  # as OpenAI and vLLM count them
+            usage["completion_tokens_details"] = {"reasoning_tokens": item["reasoning_tokens"]}
         with self._lock:
             self.prompt_tokens.append(usage["prompt_tokens"])
         reply = {

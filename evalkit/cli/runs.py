@@ -162,6 +162,8 @@ def _usage_text(s: Sample) -> str:
     """Tokens and latency, "unknown" where the trace did not record them (imported traces)."""
     unknown = s.metadata.get("unknown") or ()
     tokens = "unknown tokens" if "tokens" in unknown else f"{s.prompt_tokens:,}+{s.completion_tokens:,} tokens"
+    if isinstance(thought := s.metadata.get("reasoning_tokens"), int):
+        tokens += f" ({thought:,} reasoning)"
     return f"{tokens} · {'unknown latency' if 'latency' in unknown else f'{s.latency_s:.2f}s'}"
 
 
@@ -276,7 +278,7 @@ def _render_event(e: Event, *, full: bool) -> Any:
         calls = "".join(
             f"\n    → {escape(c.name)}({escape(_args_text(c.arguments, c.raw_arguments))})" for c in e.tool_calls
         )
-        text = escape(content) if content else ""
+        text = escape(content.strip()) if content.strip() else ""
         return f"[bold magenta][{e.seq}] model[/] [dim]({meta})[/]{_reasoning_text(e, full)} {text}{calls}"
     status = "[green]ok[/]" if e.ok else f"[red]error: {escape(e.error_type or '')}[/]"
     return f"[bold yellow][{e.seq}] tool {escape(e.tool or '')}[/] {status}\n{escape(_indent(content))}"

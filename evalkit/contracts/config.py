@@ -36,7 +36,7 @@ SCRIPTED_AGENTS = tuple(
         "disciplined", "reckless", "noisy",
         # the fault-injection personas (evalkit.models.personas)
         "skips-discovery", "wrong-column", "recovers", "gives-up", "repeats", "wrong-scale", "no-marker",
-        "declines-missing", "hostile", "big-model", "small-disciplined",
+        "declines-missing", "hostile", "big-model", "small-disciplined", "reasoner",
     )
 )  # fmt: skip
 

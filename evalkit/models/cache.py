@@ -138,6 +138,7 @@ class ResponseCache:
             raw_message=d.get("raw_message"),
             finish_reason=d.get("finish_reason"),
             reasoning=d.get("reasoning"),
+            reasoning_tokens=d.get("reasoning_tokens"),
         )
 
     def put(self, key: str, reply: ModelReply) -> None:

@@ -22,6 +22,7 @@ from evalkit.contracts.suite import TaskSpec
 from evalkit.models import persona_answers as answers
 from evalkit.models import persona_scripts as faults
 from evalkit.models.persona_kit import Step, Trail
+from evalkit.models.persona_reasoning import reasoner
 from evalkit.models.scripts import Action, FinalAction, unit_hash
 
 ScriptFn = Callable[[TaskSpec, int, int, Trail], Step]
@@ -89,6 +90,12 @@ REGISTRY: dict[str, Persona] = {
             "small-disciplined",
             answers.small_disciplined,
             "follows every step with the calculator, but swaps two operands of its formula on some tasks",
+        ),
+        Persona(
+            "reasoner",
+            reasoner,
+            "thinks aloud before every step (in a reasoning field or a <think> block, with a wrong guess and a "
+            "draft FINAL ANSWER: in its thinking), then answers carefully and right from the data",
         ),
     )
 }

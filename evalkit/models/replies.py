@@ -81,6 +81,7 @@ def parse_reply(response: Any, latency: float, native: bool, cost_of: Any) -> Mo
         raw_message=raw,
         finish_reason=_finish_reason(choices[0]),
         reasoning=reasoning,
+        reasoning_tokens=_reasoning_tokens(u),
     )
 
 
@@ -104,6 +105,14 @@ def _reasoning(message: Any, text: str | None) -> tuple[str | None, str | None]:
         if found:
             return found.group(1), found.group(2)
     return None, text
+
+
+def _reasoning_tokens(usage: Any) -> int | None:
+    """``usage.completion_tokens_details.reasoning_tokens`` (OpenAI, litellm, vLLM and SGLang when they count
+    them), else None: unknown, not zero."""
+    details = _get(usage, "completion_tokens_details")
+    value = _get(details, "reasoning_tokens") if details is not None else None
+    return _count(value) if value is not None else None
 
 
 def _count(value: Any) -> int:

@@ -33,6 +33,16 @@ def tool_results(messages: list[dict[str, Any]], native: bool) -> list[str]:
     return out
 
 
+def _thought_prefix(action: scripts.Action, task: Any, ctx: dict[str, Any]) -> str:
+    """The reasoning as a ``<think>`` block opening the content, for the samples whose server has no reasoning
+    parser (``persona_reasoning.in_content``); "" when it goes in its own field or there is none."""
+    from evalkit.models.persona_reasoning import in_content
+
+    if not action.reasoning or not in_content(task, int(ctx.get("seed") or 0), int(ctx.get("epoch") or 0)):
+        return ""
+    return f"<think>\n{action.reasoning}\n</think>\n\n"
+
+
 def _tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
@@ -75,12 +85,15 @@ class ScriptedProvider(CustomLLM):
         )
         message = model_response.choices[0].message
         turn = sum(1 for m in messages if m.get("role") == "assistant")
+        thought = _thought_prefix(action, task, ctx)
+        if action.reasoning and not thought:
+            message.reasoning_content = action.reasoning  # a server whose reasoning parser splits it off
         if isinstance(action, scripts.FinalAction):
-            message.content = action.text
-            out_text = action.text
+            message.content = thought + action.text
+            out_text = message.content
         elif native:
             arguments = json.dumps(action.arguments)
-            message.content = None
+            message.content = thought or None
             message.tool_calls = [
                 ChatCompletionMessageToolCall(
                     id=f"call_{turn}_0", type="function", function=Function(name=action.name, arguments=arguments)
@@ -89,10 +102,10 @@ class ScriptedProvider(CustomLLM):
             model_response.choices[0].finish_reason = "tool_calls"
             out_text = action.name + arguments
         else:
-            message.content = textproto.format_call(action.name, action.arguments)
+            message.content = thought + textproto.format_call(action.name, action.arguments)
             out_text = message.content
         prompt = sum(_tokens(str(m.get("content") or "")) for m in messages)
-        completion = _tokens(out_text)
+        completion = _tokens(out_text + (action.reasoning or ""))
         model_response.usage = Usage(
             prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
         )

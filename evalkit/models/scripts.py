@@ -104,11 +104,14 @@ def lookup_task(suite_hash: str, task_id: str) -> TaskSpec:
 class ToolAction:
     name: str
     arguments: dict[str, Any]
+    reasoning: str | None = None
+    """What a reasoning persona thought before the call (sent apart from the content, or as a ``<think>`` block)."""
 
 
 @dataclass(frozen=True)
 class FinalAction:
     text: str
+    reasoning: str | None = None
 
 
 Action = ToolAction | FinalAction

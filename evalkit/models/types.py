@@ -26,6 +26,9 @@ class ModelReply:
     reasoning: str | None = None
     """The model's reasoning, apart from ``content`` (a ``reasoning_content`` or ``reasoning`` field, or a
     ``<think>`` block that opens the reply); never read for the answer."""
+    reasoning_tokens: int | None = None
+    """The completion tokens spent on reasoning, when the provider reports them
+    (``usage.completion_tokens_details.reasoning_tokens``); already counted in ``usage.completion_tokens``."""
 
 
 ErrorClass = Literal[

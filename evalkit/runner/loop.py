@@ -83,6 +83,7 @@ class Episode:
         self.tool_errors = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.reasoning_tokens: int | None = None
         self.cost: float | None = 0.0
         self.final_answer: str | None = None
         self.stop: StopReason = "max_turns"
@@ -154,6 +155,8 @@ class Episode:
     def _record_reply(self, reply: ModelReply) -> None:
         self.prompt_tokens += reply.usage.prompt_tokens
         self.completion_tokens += reply.usage.completion_tokens
+        if reply.reasoning_tokens is not None:
+            self.reasoning_tokens = (self.reasoning_tokens or 0) + reply.reasoning_tokens
         if reply.cost_usd is None or self.cost is None:
             self.cost = None
         else:
@@ -249,6 +252,7 @@ class Episode:
                 **self.offered,
                 **({"answer_check": check_reason} if check_reason else {}),
                 **({"answer_rule": answer_rule} if answer_rule else {}),
+                **({"reasoning_tokens": self.reasoning_tokens} if self.reasoning_tokens is not None else {}),
             },
         )
 

@@ -24,19 +24,19 @@ from tests.conftest import isolated_env, set_env
 SUBSET = "fs-00[1-9],fm-00[1-3]"
 
 FIGURES = {  # criterion: (TP, FP, FN, TN, na≠) with "fail" as the positive class
-    "tool-discipline.discovered_tables": (24, 0, 0, 108, 0),
-    "tool-discipline.right_tables": (36, 0, 0, 96, 0),
-    "tool-discipline.inspected_schema": (24, 0, 0, 108, 0),
-    "tool-discipline.valid_identifiers": (17, 0, 1, 114, 0),
-    "tool-discipline.no_unfounded_answer": (12, 0, 0, 120, 0),
+    "tool-discipline.discovered_tables": (24, 0, 0, 120, 0),
+    "tool-discipline.right_tables": (36, 0, 0, 108, 0),
+    "tool-discipline.inspected_schema": (24, 0, 0, 120, 0),
+    "tool-discipline.valid_identifiers": (17, 0, 1, 126, 0),
+    "tool-discipline.no_unfounded_answer": (12, 0, 0, 132, 0),
     "tool-discipline.recovered_after_error": (36, 0, 0, 24, 0),
-    "tool-discipline.no_repeated_calls": (12, 0, 0, 120, 0),
-    "tool-discipline.safe_sql": (12, 0, 0, 120, 0),
-    "tool-discipline.efficiency": (1, 0, 0, 92, 0),
-    "tool-discipline.answer_protocol": (15, 0, 0, 117, 0),
-    "answer.answer_correct": (39, 0, 0, 93, 0),
-    "answer.answer_format": (15, 0, 0, 117, 0),
-    "answer.answer_grounded": (10, 0, 0, 90, 0),
+    "tool-discipline.no_repeated_calls": (12, 0, 0, 132, 0),
+    "tool-discipline.safe_sql": (12, 0, 0, 132, 0),
+    "tool-discipline.efficiency": (1, 0, 0, 104, 0),
+    "tool-discipline.answer_protocol": (15, 0, 0, 129, 0),
+    "answer.answer_correct": (39, 0, 0, 105, 0),
+    "answer.answer_format": (15, 0, 0, 129, 0),
+    "answer.answer_grounded": (10, 0, 0, 100, 0),
 }
 
 
@@ -49,8 +49,8 @@ def measured(cache_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Rubri
 
 
 def test_the_confusion_matrices_hold_their_figures(measured: RubricValidation) -> None:
-    assert measured.samples == measured.labelled == 11 * 12
-    assert len(measured.models) == 11 and measured.suites == ("finance-single", "finance-multi")
+    assert measured.samples == measured.labelled == 12 * 12
+    assert len(measured.models) == 12 and measured.suites == ("finance-single", "finance-multi")
     got = {f"{c.rubric}.{c.criterion}": (c.tp, c.fp, c.fn, c.tn, c.na_mismatches) for c in measured.criteria}
     assert got == FIGURES
     assert (measured.diagnosis.right, measured.diagnosis.total) == (38, 39)
@@ -102,6 +102,6 @@ def test_the_command_prints_the_matrix_and_exits_1_under_strict() -> None:
     assert "scripted/wrong-column fs-009#0: labelled fail, got pass" in result.stdout
     data = json.loads(run_cli(*args, "--json").stdout)
     rows = {c["criterion"]: c for c in data["criteria"]}
-    assert (rows["safe_sql"]["tp"], rows["safe_sql"]["tn"], rows["safe_sql"]["fail_recall"]) == (1, 10, 1.0)
+    assert (rows["safe_sql"]["tp"], rows["safe_sql"]["tn"], rows["safe_sql"]["fail_recall"]) == (1, 11, 1.0)
     assert rows["valid_identifiers"]["fn"] == 1 and data["passed"] is False
     assert run_cli(*args, "--strict").exit_code == 1
