@@ -38,13 +38,11 @@ from evalkit.contracts.model_config import ModelConfig
 from evalkit.models.direct import DirectClient, EndpointCallback, default_key, uses_direct
 from evalkit.models.endpoints import FAILOVER_CLASSES
 from evalkit.models.preflight import PLACEHOLDER_KEY, local_api_base
+from evalkit.models.prices import SCRIPTED_PREFIX, call_cost, token_prices
 from evalkit.models.provider_errors import classify_error
 from evalkit.models.replies import parse_reply
 from evalkit.models.types import ModelCallError, ModelReply
 from evalkit.redact import redact, register_secret_env
-from evalkit.trace.types import Usage
-
-SCRIPTED_PREFIX = "scripted/"
 
 logger = logging.getLogger(__name__)
 
@@ -98,27 +96,6 @@ def _without_litellm_bookkeeping() -> AbstractContextManager[object]:
     except ImportError:
         return nullcontext()
     return internal_sub_call()
-
-
-@cache
-def token_prices(model: str) -> tuple[float, float] | None:
-    """(input, output) USD per token from litellm's price table, or None when the model is unknown."""
-    if model.startswith(SCRIPTED_PREFIX):
-        return (0.0, 0.0)
-    table = litellm_module().model_cost
-    candidates = [model, model.split("/", 1)[-1]]
-    for name in candidates:
-        info = table.get(name)
-        if info and "input_cost_per_token" in info:
-            return (float(info.get("input_cost_per_token") or 0.0), float(info.get("output_cost_per_token") or 0.0))
-    return None
-
-
-def call_cost(model: str, usage: Usage) -> float | None:
-    prices = token_prices(model)
-    if prices is None:
-        return None
-    return usage.prompt_tokens * prices[0] + usage.completion_tokens * prices[1]
 
 
 class ModelGateway:

@@ -64,6 +64,16 @@ def _label(config: ModelConfig) -> str:
     return f"model {config.name!r} ({config.model})" if config.name != config.model else f"model {config.model!r}"
 
 
+def needs_litellm(config: ModelConfig) -> bool:
+    """Whether checking the model takes litellm's provider table: not for a model the direct client serves whose
+    key variable is named or that runs on a local server (the direct path never imports litellm)."""
+    from evalkit.models.direct import DIRECT_PROVIDERS, provider_of, uses_direct
+
+    if not uses_direct(config) or provider_of(config.model) not in DIRECT_PROVIDERS:
+        return not uses_direct(config)
+    return not (config.api_key_env or local_api_base(config.api_base))
+
+
 def configuration_problem(litellm: Any, config: ModelConfig) -> str | None:
     """What makes the model unusable before any request, or None: an unknown provider, missing credentials."""
     from evalkit.models.direct import DIRECT_PROVIDERS, direct_problem, provider_of, uses_direct
@@ -75,6 +85,8 @@ def configuration_problem(litellm: Any, config: ModelConfig) -> str | None:
             return f"{label}: {problem}"
         if provider_of(config.model) not in DIRECT_PROVIDERS:  # client: direct: the name goes as it is
             return None
+    if litellm is None:  # a direct model whose key needs no provider lookup (see needs_litellm)
+        return None
     try:
         litellm.get_llm_provider(config.model, api_base=config.api_base)
     except Exception:
@@ -119,9 +131,9 @@ def preflight(
     real = [c for c in configs if not c.model.startswith(SCRIPTED_PREFIX)]
     problems: list[str] = []
     gateways: list[ModelGateway] = []
-    litellm = litellm_module() if real else None
+    litellm = litellm_module() if any(needs_litellm(c) for c in real) else None
     for config in configs:
-        problem = None if litellm is None or config not in real else configuration_problem(litellm, config)
+        problem = None if config not in real else configuration_problem(litellm, config)
         if problem is not None:
             problems.append(problem)
             continue
