@@ -92,6 +92,7 @@ def load_suite_with_lines(ref: str | Path) -> tuple[SuiteSpec, LineMap]:
     raw_settings = dict(data.get("settings") or {})
     if "tools" in raw_settings:
         raw_settings["tools"] = tuple(raw_settings["tools"])
+    raw_settings.update(_tool_profile(data, folder, lines))
     settings = SuiteSettings(**raw_settings)
     spec = SuiteSpec(
         name=data["name"],
@@ -101,9 +102,30 @@ def load_suite_with_lines(ref: str | Path) -> tuple[SuiteSpec, LineMap]:
         database=database,
         settings=settings,
         tasks=tasks,
-        content_hash=_content_hash(suite_file, tasks_file, database),
+        content_hash=_content_hash(suite_file, tasks_file, database, _prompt_file(data, folder)),
     )
     return spec, task_lines
+
+
+def _tool_profile(data: dict[str, Any], folder: Path, lines: LineMap) -> dict[str, Any]:
+    """The settings ``tools: {profile, system_prompt}`` gives: the profile, and the prompt file's text."""
+    tools = data.get("tools") or {}
+    out: dict[str, Any] = {"profile": tools.get("profile", "evalkit")}
+    if "system_prompt" in tools:
+        where = lines.where(("tools", "system_prompt"))
+        if (data.get("settings") or {}).get("system_prompt"):
+            raise SpecError(f"{where}: give the system prompt once (settings.system_prompt is set too)")
+        prompt_file = folder / tools["system_prompt"]
+        if not prompt_file.is_file():
+            raise SpecError(f"{where}: the system prompt file {prompt_file} does not exist")
+        try:
+            text = prompt_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as e:
+            raise SpecError(f"{where}: cannot read the system prompt file {prompt_file}: {e}") from e
+        if not text:
+            raise SpecError(f"{where}: the system prompt file {prompt_file} is empty")
+        out["system_prompt"] = text
+    return out
 
 
 def _build_tasks(items: list[dict[str, Any]], lines: LineMap) -> tuple[TaskSpec, ...]:
@@ -182,9 +204,14 @@ def _task(t: dict[str, Any], line: int) -> TaskSpec:
     )
 
 
-def _content_hash(suite_file: Path, tasks_file: Path, database: Path) -> str:
+def _prompt_file(data: dict[str, Any], folder: Path) -> Path | None:
+    name = (data.get("tools") or {}).get("system_prompt")
+    return folder / name if name else None
+
+
+def _content_hash(suite_file: Path, tasks_file: Path, database: Path, prompt_file: Path | None = None) -> str:
     h = hashlib.sha256()
-    files = [suite_file, tasks_file]
+    files = [suite_file, tasks_file, *([prompt_file] if prompt_file is not None else [])]
     if database.is_dir():
         # Python's bytecode caches are not data: an installed copy of a suite compiles its generator script,
         # and must hash as the checkout does.

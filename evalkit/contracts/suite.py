@@ -16,6 +16,11 @@ AnswerKind = Literal["number", "text", "list", "template"]
 
 ALL_TOOLS: tuple[str, ...] = ("get_table_names", "get_table_info", "sql_query", "calculator")
 
+ToolProfile = Literal["evalkit", "rllm-finqa"]
+#: The tool interfaces a suite can choose (``tools: {profile: ...}`` in suite.yaml): evalkit's own four tools,
+#: or the four of rLLM's FinQA cookbook with its argument names, replies and refusals (``env.rllm_tools``).
+TOOL_PROFILES: tuple[ToolProfile, ...] = ("evalkit", "rllm-finqa")
+
 
 @dataclass(frozen=True)
 class Tolerance:
@@ -122,6 +127,10 @@ class SuiteSettings:
     query_timeout_s: float = 5.0
     max_turns: int = 20
     system_prompt: str | None = None
+    """The suite's system prompt text (``settings.system_prompt``, or the file ``tools.system_prompt`` names);
+    None: the profile's default."""
+    profile: ToolProfile = "evalkit"
+    """The tool interface (``tools.profile``)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -26,6 +26,9 @@ from evalkit.env.catalog import Company, TableInfo
 from evalkit.env.database import BuiltDatabase, open_readonly, quote_ident
 from evalkit.env.isolation import runner_for, shared_pool
 from evalkit.env.sandbox import SqlOutcome, SqlSandbox
+
+if TYPE_CHECKING:
+    from evalkit.env.rllm_tools import RllmFinqaEnvironment
 
 MAX_DISTINCT_VALUES = 8
 
@@ -377,11 +380,16 @@ class EnvironmentPool:
         # One thread: agents' queries are small, and DuckDB's task scheduling costs more than it saves there.
         self._con = open_readonly(db.path, threads=1)
         self._info: dict[str, ToolResult] = {}
+        self._rllm: dict[str, str] = {}
         pool = shared_pool()
         if pool is not None:
             pool.warm()
 
-    def __call__(self) -> FinanceEnvironment:
+    def __call__(self) -> FinanceEnvironment | RllmFinqaEnvironment:
+        if self.settings.profile == "rllm-finqa":  # the suite's tool profile decides the tools
+            from evalkit.env.rllm_tools import RllmFinqaEnvironment
+
+            return RllmFinqaEnvironment(self.db, self.settings, connection=self._con.cursor(), info_cache=self._rllm)
         return FinanceEnvironment(self.db, self.settings, connection=self._con.cursor(), info_cache=self._info)
 
     def close(self) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 from litellm import CustomLLM
 from litellm.types.utils import ChatCompletionMessageToolCall, Function, ModelResponse, Usage
 
-from evalkit.models import scripts, textproto
+from evalkit.models import profile_adapter, scripts, textproto
 
 _RESPONSE = re.compile(r"<tool_response>\n?(.*?)\n?</tool_response>", re.DOTALL)
 
@@ -80,9 +80,15 @@ class ScriptedProvider(CustomLLM):
             await asyncio.sleep(latency_ms / 1000)
         native = bool(optional_params.get("tools"))
         results = tool_results(messages, native)
+        adapter = None
+        if profile_adapter.offers_rllm_tools(optional_params.get("tools"), messages):  # the rllm-finqa profile
+            adapter = profile_adapter.ProfileAdapter(str(ctx.get("suite_hash")), task)
+            results = adapter.results(messages, native, results)
         action = scripts.next_action(
             policy, task, results, seed=int(ctx.get("seed") or 0), epoch=int(ctx.get("epoch") or 0), params=params
         )
+        if adapter is not None:
+            action = adapter.action(action)
         message = model_response.choices[0].message
         turn = sum(1 for m in messages if m.get("role") == "assistant")
         thought = _thought_prefix(action, task, ctx)

@@ -47,7 +47,7 @@ POLICIES = (*_AGENTS, *PERSONAS)
 _TASKS: dict[str, dict[str, TaskSpec]] = {}
 _POLICY_FILES = (
     "scripts.py", "scripted.py", "textproto.py", "personas.py", "persona_kit.py", "persona_replies.py",
-    "persona_scripts.py", "persona_answers.py", "schema_solver.py",
+    "persona_scripts.py", "persona_answers.py", "persona_reasoning.py", "schema_solver.py", "profile_adapter.py",
 )  # fmt: skip
 """The modules whose code decides a scripted reply: the policies, their provider, the text tool protocol."""
 logger = logging.getLogger(__name__)

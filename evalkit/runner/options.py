@@ -58,9 +58,18 @@ class RunOptions:
     shard: str | None = None
     """``K/N``: run only the K-th of N deterministic slices of the samples (tasks × models × epochs), as its
     own run; ``evalkit merge`` combines the N shards into the run the unsharded command makes."""
+    system_prompt: str | None = None
+    """A file whose text is the system prompt of this run, in place of the suite's and its tool profile's."""
+    system_prompt_text: str | None = None
+    """That file's text, read when the options are made (and kept with the run, so a resume uses the same)."""
+    workers: int = 1
+    """Worker processes that run the samples (``runner.workers``); the results are the same with any number,
+    so it is not part of the fingerprint."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rubrics", tuple(str(r) for r in self.rubrics))
+        if self.system_prompt is not None and self.system_prompt_text is None:
+            object.__setattr__(self, "system_prompt_text", read_prompt(self.system_prompt))
         if self.epochs < 1:
             raise ConfigError("--epochs must be at least 1")
         if self.concurrency is not None and self.concurrency < 1:
@@ -79,6 +88,8 @@ class RunOptions:
             raise ConfigError(f"--timeout must be more than 0 seconds (got {self.call_timeout_s:g})")
         if self.sample_timeout_s is not None and not self.sample_timeout_s > 0:
             raise ConfigError(f"--sample-timeout must be more than 0 seconds (got {self.sample_timeout_s:g})")
+        if self.workers < 1:
+            raise ConfigError(f"--workers must be at least 1 (got {self.workers})")
         if self.shard is not None:
             shard_of(self.shard)  # a malformed K/N fails here
 
@@ -96,6 +107,8 @@ class RunOptions:
             raise ConfigError(f"unknown run option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
         values = asdict(base) if base is not None else {}
         values.update(changes)
+        if "system_prompt" in changes and "system_prompt_text" not in changes:
+            values["system_prompt_text"] = None  # read from the file given now
         return cls(**values)
 
     @property
@@ -120,6 +133,19 @@ class RunOptions:
 _NULLABLE = frozenset(
     {"concurrency", "limit", "tasks", "max_turns", "max_cost", "sample_timeout_s", "use_cache", "shard"}
 )
+
+
+def read_prompt(path: str) -> str:
+    """The text of a ``--system-prompt`` file; a ``ConfigError`` when it is missing, unreadable or empty."""
+    from pathlib import Path
+
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"--system-prompt {path}: cannot read the file: {e}") from e
+    if not text:
+        raise ConfigError(f"--system-prompt {path}: the file is empty")
+    return text
 
 
 def shard_of(text: str) -> tuple[int, int]:
@@ -152,6 +178,8 @@ def fingerprint(suite: SuiteSpec, models: Sequence[ModelConfig], options: RunOpt
     }
     if options.shard is not None:  # left out without one: the fingerprints of unsharded runs stay what they were
         payload["shard"] = options.shard_slice
+    if options.system_prompt_text is not None:  # the prompt's content, not its path: an edited file is a new run
+        payload["system_prompt"] = hashlib.sha256(options.system_prompt_text.encode()).hexdigest()
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -203,8 +203,10 @@ class TraceView:
     """Facts about one sample's events."""
 
     def __init__(self, sample: Sample) -> None:
+        from evalkit.scoring.profile_view import as_evalkit_events
+
         self.sample = sample
-        self.events = sample.events
+        self.events = as_evalkit_events(sample.events)  # rllm-finqa calls read as evalkit's (same facts)
 
     @cached_property
     def tool_events(self) -> list[Event]:
