@@ -14,6 +14,7 @@ import typer
 
 from evalkit.cli.help import HelpCommand
 from evalkit.cli.state import console, err_console
+from evalkit.cli.suite_rllm import SPLIT_HELP, import_rllm_command, run_import
 
 if TYPE_CHECKING:
     from evalkit.api import ToolResult
@@ -293,16 +294,18 @@ def import_command(
     name: str = typer.Argument(
         ..., help="Name of the new suite (lowercase letters, digits, _ . -).", show_default=False
     ),
-    tables: Path = typer.Option(
-        ...,
+    tables: Path | None = typer.Option(
+        None,
         "--tables",
         "-t",
         help="Folder of .csv/.parquet files, one such file, or a .duckdb file.",
         show_default=False,
     ),
-    questions: Path = typer.Option(
-        ..., "--questions", "-q", help="Questions as .jsonl or .csv (fields: see above).", show_default=False
+    questions: Path | None = typer.Option(
+        None, "--questions", "-q", help="Questions as .jsonl or .csv (fields: see above).", show_default=False
     ),
+    fmt: str = typer.Option("evalkit", "--format", help="evalkit, or rllm-finqa: NAME is then rLLM's FinQA folder."),
+    split: str = typer.Option("all", "--split", help=f"With --format rllm-finqa: {SPLIT_HELP}"),
     out: Path | None = typer.Option(
         None, "--out", "-o", metavar="DIR", help="Suite folder to write.  \\[default: suites/NAME]"
     ),
@@ -348,6 +351,12 @@ def import_command(
       evalkit suite import my-suite --tables tables/ --questions questions.jsonl
       evalkit suite import filings -t filings.duckdb -q questions.csv --force
     """
+    if fmt == "rllm-finqa":  # the same as 'suite import-rllm-finqa NAME -o DIR'
+        if out is None:
+            raise typer.BadParameter("--format rllm-finqa needs --out DIR", param_hint="--out")
+        return run_import(Path(name), out, split=split, name="rllm-finqa", force=force, tools_profile=True)
+    if fmt != "evalkit" or tables is None or questions is None:
+        raise typer.BadParameter("give --tables and --questions (or --format rllm-finqa)", param_hint="--format")
     from evalkit.api import suite_import
 
     result = suite_import(
@@ -368,3 +377,6 @@ def import_command(
         markup=False,
     )
     console().print(f"try it: evalkit run {result.path} --model scripted/reckless", markup=False)
+
+
+app.command("import-rllm-finqa", cls=HelpCommand)(import_rllm_command)
