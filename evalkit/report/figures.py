@@ -30,6 +30,7 @@ from evalkit.report.model import (
     TaskRow,
     Usage,
 )
+from evalkit.report.train_commands import export_commands
 from evalkit.stats.proportions import Rate, average_pass_at_k, percentile, wilson
 from evalkit.trace.types import RunRecord, Sample
 
@@ -154,6 +155,7 @@ def _group(
         if modes.get(mode)
     )
     behaviours = _behaviours(done, criteria, pooled)
+    train_next = tuple(sorted((b for b in behaviours if b.cost > 0), key=lambda b: (-b.cost, -b.explains, b.criterion)))
     return ModelReport(
         run_id=run.run_id,
         suite=run.suite,
@@ -173,12 +175,11 @@ def _group(
         usage=_usage(rows, accuracy.k),
         failure_modes=failure_modes,
         behaviours=behaviours,
-        train_next=tuple(
-            sorted((b for b in behaviours if b.cost > 0), key=lambda b: (-b.cost, -b.explains, b.criterion))
-        ),
+        train_next=train_next,
         not_scored=sum(1 for r in done if r.sample.correct is None),
         first_error=_first_error(rows),
         endpoints=_endpoints(rows),
+        export_commands=export_commands(run, model, done, train_next, criteria),
     )
 
 

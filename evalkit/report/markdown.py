@@ -21,6 +21,7 @@ from evalkit.report.model import (
 )
 from evalkit.report.text_format import (
     CRITICAL_MARK,
+    EXPORT_INTRO,
     POOLED_NOTE,
     SUSPECT_RULE,
     TRAIN_NEXT_HEADER,
@@ -34,6 +35,7 @@ from evalkit.report.text_format import (
     criterion_name,
     details,
     endpoint_lines,
+    export_lines,
     failing,
     groups_with_stats,
     infra_error_lines,
@@ -236,6 +238,9 @@ def _train_next(report: Report) -> list[str]:
         lines.append("Nothing to rank.")
     if any(b.pooled for g in report.groups for b in g.train_next[:TRAIN_NEXT_TOP]):
         lines += ["", POOLED_NOTE]
+    commands = export_lines(report)
+    if commands:
+        lines += ["", EXPORT_INTRO, "", "```sh", *commands, "```"]
     if silent:
         lines += ["", f"No behaviour separates right from wrong answers for {inline(', '.join(silent))}."]
     return lines

@@ -158,6 +158,20 @@ class BehaviourEffect:
 
 
 @dataclass(frozen=True)
+class ExportCommand:
+    """The ``evalkit export-failures`` command that writes the tasks where a "what to train next" behaviour
+    failed as training data."""
+
+    rubric: str
+    criterion: str
+    kind: str | None
+    """The task kind with the most failing samples (the command's ``--kind``); None when tasks have no kind."""
+    failed_samples: int
+    """The group's finished samples that failed the criterion."""
+    command: str
+
+
+@dataclass(frozen=True)
 class ModelReport:
     run_id: str
     suite: str
@@ -195,6 +209,8 @@ class ModelReport:
     samples all failed shows why."""
     endpoints: tuple[EndpointStat, ...] = ()
     """Per replica when the model had several endpoints (``api_base: [...]``), in the order first used."""
+    export_commands: tuple[ExportCommand, ...] = ()
+    """One per ``train_next`` entry, in its order: the command that exports the tasks it failed on."""
 
 
 @dataclass(frozen=True)

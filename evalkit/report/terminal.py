@@ -17,6 +17,7 @@ from rich.table import Table
 
 from evalkit.report.model import CriterionStat, ModelReport, Report
 from evalkit.report.text_format import (
+    EXPORT_INTRO,
     POOLED_NOTE,
     SUSPECT_RULE,
     TRAIN_NEXT_HEADER,
@@ -26,6 +27,7 @@ from evalkit.report.text_format import (
     cost_per_correct_text,
     cost_text,
     endpoint_lines,
+    export_lines,
     groups_with_stats,
     infra_error_lines,
     is_critical,
@@ -176,6 +178,9 @@ def _train_next(report: Report, console: Console) -> None:
         console.print(table)
         if any(b.pooled for g in report.groups for b in g.train_next[:TRAIN_NEXT_TOP]):
             console.print(f"[dim]{escape(POOLED_NOTE)}[/]")
+        console.print(EXPORT_INTRO)
+        for command in export_lines(report):
+            console.print(f"  {command}", markup=False, soft_wrap=True, highlight=False)
     else:
         console.print("what to train next: nothing to rank")
     if silent:

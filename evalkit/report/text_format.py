@@ -254,6 +254,13 @@ def train_next_line(b: BehaviourEffect) -> tuple[str, str, str]:
 TRAIN_NEXT_HEADER = ("accuracy lost", "wrong answers", "accuracy passed → failed")
 """Column names of the three texts of :func:`train_next_line`."""
 POOLED_NOTE = "* no sample of this model passed it: accuracy when passed is over every model that did"
+EXPORT_INTRO = "Export the tasks each behaviour failed on as training data (reference solutions as demonstrations):"
+
+
+def export_lines(report: Report) -> list[str]:
+    """The ``evalkit export-failures`` command of each listed "what to train next" entry, once each."""
+    commands = (c.command for g in report.groups for c in g.export_commands[:TRAIN_NEXT_TOP])
+    return list(dict.fromkeys(commands))
 
 
 # --- Markdown building blocks ----------------------------------------------------------------------------

@@ -40,6 +40,9 @@ FIELDS: dict[str, str] = {
     "checked by the agent's sandbox and against the answer at import",
 }
 REQUIRED = ("question", "answer")
+PASSED_OVER = ("messages", "tools", "export")
+"""Keys a JSONL row may carry beside the question that import reads past: the demonstration trajectory, the
+tools' schemas and the provenance ``evalkit export-failures`` writes, so its output re-imports as it is."""
 DEFAULT_TOLERANCE = Tolerance(rel=0.005)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _TRUE, _FALSE = {"true", "yes", "y", "1"}, {"false", "no", "n", "0"}
@@ -102,7 +105,7 @@ def read_rows(path: Path, problems: list[str]) -> list[tuple[str, dict[str, Any]
                 problems.append(f"{path}:{i}: expected a JSON object, got {type(data).__name__}")
                 continue
             for key in data:
-                if key not in FIELDS:
+                if key not in FIELDS and key not in PASSED_OVER:
                     problems.append(f"{path}:{i} {key}: unknown field (allowed: {', '.join(FIELDS)})")
             rows.append((f"{path}:{i}", {k: v for k, v in data.items() if k in FIELDS}))
     except ImportFormatError as e:  # a missing or unreadable file
