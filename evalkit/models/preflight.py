@@ -137,9 +137,8 @@ def preflight(
         if problem is not None:
             problems.append(problem)
             continue
-        gateway = ModelGateway(config, **{**gateway_options, "max_attempts": 1})  # a key variable not set: here
-        if config in real:
-            gateways.append(gateway)
+        if config in real:  # a scripted agent needs no check (and its gateway would import litellm)
+            gateways.append(ModelGateway(config, **{**gateway_options, "max_attempts": 1}))  # a key not set: here
     if not problems and request and gateways:
         problems = [p for p in _in_own_loop(gateways) if p is not None]
     if problems:

@@ -26,6 +26,8 @@ from evalkit.runner.loop import EpisodeSettings
 from evalkit.runner.options import DEFAULT_CONCURRENCY, RunOptions, fingerprint, stored_config, with_concurrency
 from evalkit.runner.resumable import outages, rejected_sample_ids
 from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, report_phase, sample_keys
+from evalkit.runner.worker_child import prestart
+from evalkit.runner.workers import ProcessScheduler
 from evalkit.trace.types import RunRecord, Sample, Score, new_run_id, utc_now
 from evalkit.version import __version__
 
@@ -219,6 +221,7 @@ class RunSession:
         from evalkit.env.tools import TOOL_SCHEMAS, EnvironmentPool
         from evalkit.models import scripts
         from evalkit.models.cache import ResponseCache, cache_path
+        from evalkit.models.profile_adapter import register_catalog
         from evalkit.runner.client import CostMeter
         from evalkit.trace.store import TraceStore
 
@@ -226,6 +229,8 @@ class RunSession:
             return self._finished_outcome(keep_samples)
         opts = RunOptions.from_record(self.run.options)
         gateway_options = {"timeout_s": float(opts.call_timeout_s), "max_attempts": opts.max_attempts}
+        if opts.workers > 1:
+            prestart(opts.workers)  # the workers' start-up overlaps the checks below
         report_phase(progress, "checking the models" + (" (one preflight request each)" if opts.preflight else ""))
         preflight(self.models, gateway_options, request=opts.preflight)
         tasks = select_tasks(self.suite, opts.tasks, opts.limit)
@@ -234,13 +239,15 @@ class RunSession:
         settings = self.suite.settings
         validators = _validators(TOOL_SCHEMAS, settings.tools)
         scripts.register_suite(self.suite, [m.model for m in self.models])
+        register_catalog(self.suite.content_hash, {t.name: t.company for t in database.catalog.tables},
+                         [c.id for c in database.catalog.companies])  # fmt: skip
         meter = CostMeter(budget_usd=opts.max_cost)
-        from evalkit.env.prompt import system_prompt
+        from evalkit.env.profiles import profile_system_prompt
 
         def settings_for(config: ModelConfig) -> EpisodeSettings:
             return EpisodeSettings(
                 max_turns=opts.max_turns or settings.max_turns,
-                system_prompt=system_prompt(settings.system_prompt),
+                system_prompt=profile_system_prompt(settings, opts.system_prompt_text),
                 tool_protocol=config.tool_protocol,
                 sample_timeout_s=opts.sample_timeout_s,
                 over_budget=meter.over_budget,
@@ -261,25 +268,38 @@ class RunSession:
                 keys = keys[shard - 1 :: shards]
             pending = [k for k in keys if k.sample_id not in done]
             cache = ResponseCache(cache_path(self.store_path)) if opts.cache_replies else None
-            environments = EnvironmentPool(database, settings)
-            scheduler = Scheduler(
-                run_id=self.run.run_id,
-                suite=self.suite,
-                models=with_concurrency(self.models, opts.concurrency),
-                make_env=environments,
-                sink=store,
-                settings_for=settings_for,
-                seed=opts.seed,
-                concurrency=opts.concurrency or DEFAULT_CONCURRENCY,
-                cache=cache,
-                meter=meter,
-                gateway_options=gateway_options,
-                keep_samples=keep_samples,
-                progress=progress if progress is not None else NoProgress(),
-                scorer=scorer,
-            )
+            environments = None
+            scheduler: Scheduler | ProcessScheduler
+            if opts.workers > 1 and len(pending) > 1:  # the children run the samples; this process writes
+                scheduler = ProcessScheduler(
+                    run_id=self.run.run_id, suite=self.suite, models=with_concurrency(self.models, opts.concurrency),
+                    options=opts, store_path=self.store_path, sink=store, workers=opts.workers,
+                    gateway_options=gateway_options, progress=progress if progress is not None else NoProgress(),
+                    scorer=scorer, keep_samples=keep_samples,
+                )  # fmt: skip
+            else:
+                environments = EnvironmentPool(database, settings)
+                scheduler = Scheduler(
+                    run_id=self.run.run_id,
+                    suite=self.suite,
+                    models=with_concurrency(self.models, opts.concurrency),
+                    make_env=environments,
+                    sink=store,
+                    settings_for=settings_for,
+                    seed=opts.seed,
+                    concurrency=opts.concurrency or DEFAULT_CONCURRENCY,
+                    cache=cache,
+                    meter=meter,
+                    gateway_options=gateway_options,
+                    keep_samples=keep_samples,
+                    progress=progress if progress is not None else NoProgress(),
+                    scorer=scorer,
+                )
             try:
-                outcome = asyncio.run(scheduler.run(pending, already_done=len(keys) - len(pending)))
+                if isinstance(scheduler, ProcessScheduler):
+                    outcome = scheduler.run_blocking(pending, already_done=len(keys) - len(pending))
+                else:
+                    outcome = asyncio.run(scheduler.run(pending, already_done=len(keys) - len(pending)))
             except KeyboardInterrupt:
                 interrupted = True
                 outcome = scheduler.partial_result()
@@ -288,7 +308,8 @@ class RunSession:
                     self._forget_if_empty(store, scheduler)
                 raise
             finally:
-                environments.close()
+                if environments is not None:
+                    environments.close()
                 if cache is not None:
                     cache.close()
             if new and not outcome.written:
@@ -325,7 +346,7 @@ class RunSession:
             )
         return result
 
-    def _forget_if_empty(self, store: Any, scheduler: Scheduler) -> None:
+    def _forget_if_empty(self, store: Any, scheduler: Scheduler | ProcessScheduler) -> None:
         """Delete the new run's record when it ended before any sample was written (what finished is
         flushed first), so no empty run is left behind; a failure here never hides the run's own error."""
         try:
