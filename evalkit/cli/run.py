@@ -11,6 +11,8 @@ from evalkit.cli.state import StoreOption, console, err_console, store_path
 from evalkit.runner.options import RunOptions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.progress import TaskID
 
     from evalkit.api import RunResult
@@ -65,7 +67,46 @@ def run_command(
     shard: str = typer.Option(
         None, "--shard", help="K/N: run only the K-th of N slices of the samples (merge the shards with evalkit merge)."
     ),
+    workers: int = typer.Option(
+        _D.workers, "--workers", help="Worker processes that run the samples (one machine's cores); same results."
+    ),
+    ray: bool = typer.Option(
+        False,
+        "--ray",
+        help="Run the shards as Ray tasks (pip install 'evalkit\\[ray]'), merged into the store as they finish: on a "
+        "local Ray instance (--workers CPUs, else the machine's) or on the cluster at --ray-address.",
+    ),
+    ray_address: str = typer.Option(
+        None,
+        "--ray-address",
+        metavar="ADDRESS",
+        help="With --ray: a running cluster (auto, HOST:PORT, ray://HOST:PORT).",
+    ),
+    shards: int = typer.Option(None, "--shards", help="With --ray: how many shards (default: the cluster's CPUs)."),
+    ray_storage: Path = typer.Option(
+        None,
+        "--ray-storage",
+        help="With --ray: the folder of the shards' stores (default STORE.shards beside the store); on a cluster "
+        "of several machines it must be a shared filesystem that every machine sees at this path.",
+    ),
+    ray_resources: list[str] = typer.Option(
+        None,
+        "--ray-resources",
+        metavar="NAME=AMOUNT",
+        help="With --ray: a custom resource each shard task needs (declared by the machines that serve the model: "
+        "ray start --resources), so the tasks run beside their model servers. Repeatable.",
+    ),
+    ray_label: list[str] = typer.Option(
+        None, "--ray-label", metavar="KEY=VALUE", help="With --ray: a node label each task's machine must have."
+    ),
     resume: str = typer.Option(None, "--resume", help="Complete an interrupted run (id, prefix, name or 'latest')."),
+    system_prompt: str = typer.Option(
+        None,
+        "--system-prompt",
+        metavar="FILE",
+        help="Use this file's text as the system prompt (in place of the suite's and its tool profile's); "
+        "its content is part of the run's identity, so an edited prompt makes a new run.",
+    ),
     timeout: float = typer.Option(_D.call_timeout_s, "--timeout", help="Seconds allowed per model call (retried)."),
     sample_timeout: float = typer.Option(_D.sample_timeout_s, "--sample-timeout", help="Seconds allowed per sample."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
@@ -104,6 +145,8 @@ def run_command(
     if resume is None and not model:
         raise ConfigError("give at least one --model (for an offline try: --model scripted/disciplined)")
     bar = _progress_bar() if progress else None
+    if ray or ray_address is not None:
+        run_suite = _on_ray(ray_address, shards, ray_storage, ray_resources or [], ray_label or [])
     try:
         result = run_suite(
             suite,
@@ -128,6 +171,8 @@ def run_command(
             judge=judge,
             preflight=preflight,
             shard=shard,
+            workers=workers,
+            system_prompt=system_prompt,
         )
     finally:
         if bar is not None:
@@ -148,6 +193,19 @@ def run_command(
         from evalkit.errors import RunIncomplete
 
         raise RunIncomplete(problem)
+
+
+def _on_ray(
+    address: str | None, shards: int | None, storage: Path | None, resources: list[str], labels: list[str]
+) -> Callable[..., RunResult]:
+    """``run_suite`` for ``--ray``: the same options, the shards run as Ray tasks (``evalkit.api.ray``)."""
+    from functools import partial
+
+    from evalkit.api import run_suite_on_ray
+
+    return partial(
+        run_suite_on_ray, address=address, shards=shards, storage=storage, resources=resources, labels=labels
+    )
 
 
 def incomplete_message(result: RunResult) -> str | None:
