@@ -3,7 +3,8 @@
 A reply that shows its working states many numbers; the answer is the one a reader would take: after the
 marker, the only figure in the unit asked for, the figure a reply opens with, the conclusion ("so", "therefore",
 "thus", ``=``, or "is"/"was" in the last sentence) or the last sentence's figure. Years, step and list numbers,
-figures the question gives and reference values ("up from $1,200M") are passed over.
+figures the question gives, reference values ("up from $1,200M") and the working in a parenthetical aside
+("1.54 (947 over 614)") are passed over.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 
 from evalkit.contracts.numbers import ParsedNumber, fiscal_years, is_year, parse_amount, parse_numbers
 from evalkit.contracts.reply import (
+    aside_spans,
     asks_for_decrease,
     cue_ends,
     is_label,
@@ -100,9 +102,10 @@ def read_figure(
 
 def _conclusion(text: str, cands: list[ParsedNumber]) -> tuple[ParsedNumber, str]:
     """The last figure right after a strong cue anywhere or a weak cue in the last sentence with a figure
-    (``conclusion``), else that sentence's first figure (``last_sentence``); reference values only when
-    nothing else is left. A cue counts for the figure it precedes by at most a few words, in the same
-    sentence, with no other candidate in between."""
+    (``conclusion``), else that sentence's first figure (``last_sentence``); reference values and figures in
+    a parenthetical aside (the working shown beside the answer) only when nothing else is left. A cue counts
+    for the figure it precedes by at most a few words, in the same sentence, with no other candidate in
+    between."""
     spans = sentence_spans(text)
     starts = [a for a, _ in spans]
 
@@ -111,6 +114,8 @@ def _conclusion(text: str, cands: list[ParsedNumber]) -> tuple[ParsedNumber, str
 
     last = sentence(cands[-1].start)
     references = {c.start for c in cands if is_reference(text, c.start)}
+    asides = aside_spans(text)
+    references |= {c.start for c in cands if any(a <= c.start and c.end <= b for a, b in asides)}
     pool = [c for c in cands if c.start not in references] or cands
     cues = cue_ends(text)
     cue_pos = [end for end, _ in cues]

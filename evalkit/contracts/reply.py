@@ -159,6 +159,17 @@ _REFERENCE = re.compile(
 )
 
 
+_PARENTHESIS = re.compile(r"\(([^()]*)\)")
+_LONE_FIGURE = re.compile(r"^\s*[-+$€£¥]?\s*[\d.,]+\s*(?:%|[a-zA-Z]{0,8})\s*$")
+
+
+def aside_spans(text: str) -> list[tuple[int, int]]:
+    """The spans of parenthetical asides ("was 1.54 (current assets of $947 million over ...)"): the working
+    or the inputs a reply shows beside its figure, not the figure it states. A parenthesis that holds one
+    figure and nothing else ("(32)", an accounting negative; "(1.54)") is no aside."""
+    return [(m.start(), m.end()) for m in _PARENTHESIS.finditer(text) if not _LONE_FIGURE.match(m.group(1))]
+
+
 def is_reference(text: str, start: int) -> bool:
     """Whether the figure at ``start`` is a reference value ("up from $1,200M", "than 1,200", "versus 5%",
     "based on revenue of 1,350"), not the figure a conclusion states."""

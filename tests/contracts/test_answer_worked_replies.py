@@ -148,6 +148,22 @@ WORKED: list[tuple[str, ExpectedAnswer, str, float, str]] = [
         1350.0,
         "leading",
     ),
+    (
+        "ratio-with-its-inputs-in-an-aside",
+        ExpectedAnswer("number", 1.54, None, Tolerance(abs=0.005)),
+        "The current ratio at the end of 2023 was 1.54 (current assets of $947 million over current "
+        "liabilities of $614 million).",
+        1.54,
+        "conclusion",
+    ),
+    (
+        "margin-with-the-working-in-an-aside",
+        GROWTH,
+        "Operating margin improved to 12.5% in 2023 (operating income of $744 million on net revenues of "
+        "$2,650 million, against 18.5% a year earlier).",
+        12.5,
+        "last_sentence",
+    ),
 ]
 
 
@@ -165,6 +181,14 @@ def test_a_wrong_conclusion_after_right_working_is_wrong() -> None:
     reply = "Revenue was 1,350 in 2023 and 1,200 in 2022 (USD millions). So the growth is 11%."
     result = check_answer(GROWTH, reply)
     assert not result.correct and result.got == 11.0 and result.rule == "conclusion"
+
+
+def test_an_aside_that_holds_the_answer_alone_is_no_aside() -> None:
+    # an accounting negative is a figure in parentheses, not working shown beside one
+    result = check_answer(NET_DEBT, "Net debt at year end was (412.3) million.")
+    assert result.correct and result.got == pytest.approx(-412.3)
+    # when every candidate sits in an aside, the aside is read rather than nothing
+    assert check_answer(REVENUE, "Revenue for fiscal 2023 (1,350 USD millions, up from 1,200).").correct
 
 
 def test_the_marker_rule_is_recorded() -> None:
