@@ -208,7 +208,8 @@ def score_run(store: str | Path | None, run: str, rubrics: Sequence[str | Path],
 
 
 def score_traces(traces: str | Path, rubrics: Sequence[str | Path], **kwargs: Any) -> ScoreResult:
-    """Import episodes recorded elsewhere (OpenAI-style JSONL) and score them; ``correct_from`` names a signal."""
+    """Import episodes recorded elsewhere (OpenAI-style JSONL, rLLM's saved episodes or an Inspect AI log;
+    ``traces_format`` names one, default ``auto``) and score them; ``correct_from`` names a signal."""
     from evalkit.scoring import service
 
     return service.score_traces(traces, rubrics, **{"suite": None, "store_path": None, **kwargs})

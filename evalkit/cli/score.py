@@ -28,7 +28,16 @@ def score_command(
         None, "--suite", help="Suite whose tasks and catalog to score against (default: the run's suite)."
     ),
     traces: Path = typer.Option(
-        None, "--traces", help="Score traces recorded elsewhere: a JSONL file of OpenAI chat messages per episode."
+        None,
+        "--traces",
+        help="Score traces recorded elsewhere: a JSONL file of OpenAI chat messages per episode, rLLM's saved "
+        "episodes (an 'rllm eval --save-episodes' run folder or one episode .json) or an Inspect AI log (.eval).",
+    ),
+    traces_format: str = typer.Option(
+        "auto",
+        "--traces-format",
+        help="With --traces: openai, rllm or inspect; auto tells them apart (a folder is rLLM's, .eval Inspect's, "
+        "a .json by its content, anything else JSON Lines).",
     ),
     model_name: str = typer.Option(None, "--model-name", help="With --traces: the agent's name in the store."),
     name: str = typer.Option(None, "--name", help="With --traces: a name for the imported run."),
@@ -44,13 +53,17 @@ def score_command(
 ) -> None:
     """Score a stored run or external traces against rubrics.
 
-    The agent's model is never called: RUN (default: latest) is re-scored from its stored traces; --traces FILE scores
-    episodes recorded elsewhere (JSON Lines, one episode per line with its OpenAI-style messages), imported as a new
-    run; an episode without an expected answer (from --suite or the line's "expected") is not scored for correctness
-    unless --correct-from names a signal the log recorded. A rubric is a YAML file or a name on the rubric search
-    path ($EVALKIT_RUBRICS_PATH, ./rubrics, then the built-in tool-discipline, answer and narrative-judge). Judge
-    criteria are graded by an LLM: the criterion's own model, else --judge, else judge: in evalkit.yaml; without one
-    they are recorded as skipped.
+    The agent's model is never called: RUN (default: latest) is re-scored from its stored traces; --traces PATH scores
+    episodes recorded elsewhere, imported as a new run: JSON Lines (one episode per line with its OpenAI-style
+    messages), rLLM's saved episodes, or an Inspect AI log. A reasoning model's thinking (a reasoning_content field,
+    an Inspect reasoning part, or a <think> block opening the reply) is kept apart, and no answer is read from it.
+    An episode without an expected answer (from --suite, the line's "expected", or the episode's own ground truth)
+    is not scored for correctness unless --correct-from names a signal the log recorded, or the log stored its own
+    verdict (an rLLM episode's is_correct, an Inspect score), which then decides.
+
+    A rubric is a YAML file or a name on the rubric search path ($EVALKIT_RUBRICS_PATH, ./rubrics, then the
+    built-in tool-discipline, answer and narrative-judge). Judge criteria are graded by an LLM: the criterion's own
+    model, else --judge, else judge: in evalkit.yaml; without one they are recorded as skipped.
 
     Prints, per rubric, each criterion's pass rate and its verdict counts (pass, fail, value, na, skipped,
     error), with one column per model when the run has several. Scores are stored by rubric version, so
@@ -62,6 +75,8 @@ def score_command(
       evalkit score base-4b --rubric narrative-judge --judge openai/gpt-4.1-mini
       evalkit score --traces episodes.jsonl -r tool-discipline --model-name my-agent
       evalkit score --traces prod.jsonl -r tool-discipline --correct-from 'metadata.reward>=1'
+      evalkit score --traces ~/.rllm/eval_results/finqa_run -r tool-discipline -r answer --suite suites/finqa/test
+      evalkit score --traces logs/finance.eval -r tool-discipline --suite finance-single
     """
     from evalkit.api import score_run, score_traces
     from evalkit.errors import ConfigError
@@ -81,10 +96,13 @@ def score_command(
             name=name,
             use_cache=not no_cache,
             correct_from=correct_from,
+            traces_format=traces_format,
         )
     else:
         if model_name is not None or name is not None:
             raise ConfigError("--model-name and --name are for --traces")
+        if traces_format != "auto":
+            raise ConfigError("--traces-format is for --traces")
         if correct_from is not None:
             raise ConfigError("--correct-from is for --traces: a stored run's correctness was decided when it ran")
         result = score_run(

@@ -28,6 +28,18 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
 """Each tool's arguments, as the cookbook's function signatures name them."""
 
 
+_NOT_IN_TASK_ID = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def task_id(question_id: str) -> str:
+    """The evalkit task id of a dataset row's ``question_id`` (``suite import-rllm-finqa`` names tasks so, and an
+    rLLM episode is matched to its task by it): characters outside ``[A-Za-z0-9_.-]`` made ``-``, leading and
+    trailing ``-``/``.`` dropped, a ``q`` put before one that does not start with a letter or digit; empty when
+    nothing is left."""
+    base = _NOT_IN_TASK_ID.sub("-", question_id).strip("-.")
+    return base if not base or base[0].isalnum() else f"q{base}"
+
+
 def normalize_company(company_name: str) -> str:
     """``_normalize_company``: lower-cased, stripped."""
     return company_name.lower().strip()

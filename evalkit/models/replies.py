@@ -13,11 +13,11 @@ records as its error, instead of an exception that would end the whole run.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from evalkit.models import textproto
 from evalkit.models.types import ModelCallError, ModelReply
+from evalkit.trace.reasoning import REASONING_FIELDS, split_reasoning
 from evalkit.trace.types import ToolCall, Usage
 
 MAX_REPLY_CHARS = 1_000_000
@@ -85,26 +85,11 @@ def parse_reply(response: Any, latency: float, native: bool, cost_of: Any) -> Mo
     )
 
 
-_OPENING_THOUGHT = re.compile(
-    r"<(?:think|thinking|budget:thinking)>(.*?)</(?:think|thinking|budget:thinking)>(.*)", re.DOTALL
-)
-"""A reasoning block that opens the reply, as litellm splits it from an OpenAI-compatible server's content."""
-
-
 def _reasoning(message: Any, text: str | None) -> tuple[str | None, str | None]:
-    """The reply's reasoning and its content without it: a ``reasoning_content`` field (litellm's, vLLM's and
-    SGLang's reasoning parsers) or ``reasoning`` (newer vLLM, OpenRouter), else a ``<think>`` block that opens
-    the content (split as litellm splits it, so both clients record the same). A block later in the content
-    stays (the answer matcher ignores it)."""
-    for field in ("reasoning_content", "reasoning"):
-        value = _get(message, field)
-        if isinstance(value, str) and value:
-            return value, text
-    if text and text.startswith("<"):
-        found = _OPENING_THOUGHT.match(text)
-        if found:
-            return found.group(1), found.group(2)
-    return None, text
+    """The reply's reasoning and its content without it (``trace.reasoning.split_reasoning``): a
+    ``reasoning_content`` or ``reasoning`` field, else a ``<think>`` block that opens the content."""
+    field = next((v for f in REASONING_FIELDS if isinstance(v := _get(message, f), str) and v), None)
+    return split_reasoning(field, text)
 
 
 def _reasoning_tokens(usage: Any) -> int | None:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from evalkit.errors import EvalkitError
-from evalkit.trace.types import new_run_id, utc_now
 
 if TYPE_CHECKING:
     from evalkit.contracts.config import ProjectConfig
@@ -120,56 +119,28 @@ def score_traces(
     config: ProjectConfig | None = None,
     use_cache: bool = True,
     correct_from: str | None = None,
+    traces_format: str = "auto",
 ) -> ScoreResult:
-    """Import an OpenAI-format JSONL trace file (see ``evalkit.trace.external``) as a new finished run in
-    the store, then score it. ``model_name`` names the agent when the lines do not (or overrides them);
-    ``correct_from`` (``metadata.reward>=1``) names the recorded signal that decides correctness. Episodes
-    whose correctness is not scored (no expected answer, or no signal) are counted in the notes."""
+    """Import traces recorded elsewhere as a new finished run in the store, then score it: an OpenAI-format
+    JSONL file (``evalkit.trace.external``), rLLM's saved episodes (a folder or an episode file,
+    ``evalkit.trace.rllm_episodes``) or an Inspect AI log (``evalkit.trace.inspect_log``), told apart by
+    ``evalkit.trace.trace_formats`` unless ``traces_format`` names one. ``model_name`` names the agent when the
+    traces do not (or overrides them); ``correct_from`` (``metadata.reward>=1``) names the recorded signal that
+    decides correctness. Episodes whose correctness is not scored (no expected answer, or no signal) are
+    counted in the notes, with what the reader skipped."""
     from evalkit.contracts.config import default_store, load_config
     from evalkit.contracts.loader import load_suite
-    from evalkit.contracts.model_config import ModelConfig
-    from evalkit.trace.external import parse_correct_from, read_external_traces
+    from evalkit.scoring.imported_run import imported_run
     from evalkit.trace.store import TraceStore
-    from evalkit.trace.types import RunRecord
-    from evalkit.version import __version__
 
-    signal = parse_correct_from(correct_from) if correct_from is not None else None
     config = config if config is not None else load_config()
     path = Path(store_path) if store_path is not None else default_store(config)
     rubrics = _rubric_list(rubric_ref)
     spec = load_suite(suite) if suite is not None else None
-    run_id = new_run_id()
-    traces = read_external_traces(
-        Path(traces_file), run_id=run_id, suite=spec, model_name=model_name, correct_from=signal
+    run, traces, notes = imported_run(
+        Path(traces_file), traces_format, spec, model_name=model_name, name=name, correct_from=correct_from
     )
     samples = [t.sample for t in traces]
-    unscored = sum(1 for s in samples if s.correct is None)
-    why = (
-        f"they have no {'.'.join(signal.path)}"
-        if signal
-        else 'no expected answer (give --suite, "expected" or --correct-from)'
-    )
-    notes = (f"correctness not scored for {unscored} of {len(samples)} episodes: {why}",) if unscored else ()
-    now = utc_now()
-    run = RunRecord(
-        run_id=run_id,
-        name=name,
-        suite=spec.name if spec is not None else "external",
-        suite_hash=spec.content_hash if spec is not None else "",
-        suite_path=str(spec.path) if spec is not None else "",
-        models=tuple(ModelConfig(name=m, model=m) for m in dict.fromkeys(s.model for s in samples)),
-        options={
-            "source": "external",
-            "traces_file": str(Path(traces_file).resolve()),
-            "model_name": model_name,
-            "correct_from": correct_from,
-        },
-        evalkit_version=__version__,
-        git_commit=None,
-        created_at=now,
-        finished_at=now,
-        status="finished",
-    )
     judge = _make_judge(rubrics, judge_model, config, path, use_cache)  # before the import: fails early
     try:
         with TraceStore.open(path, write=True) as st:

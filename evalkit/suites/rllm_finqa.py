@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalkit.contracts.rllm_names import task_id as rllm_task_id
 from evalkit.errors import ConfigError, SpecError
 from evalkit.suites.rllm_finqa_answers import ParsedAnswer, find_formula, parse_ground_truth
 from evalkit.suites.rllm_finqa_source import SPLITS, RawQuestion, question_files, read_company_tables
@@ -37,7 +38,6 @@ from evalkit.suites.rllm_finqa_tables import StagedTable, fold, key_of, stage_ta
 
 PROFILE = "rllm-finqa"
 JUDGE_TAG = "judge_graded"
-_TASK_ID = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -255,8 +255,7 @@ def _list_step(items: tuple[str, ...], used: list[StagedTable], quote: Any) -> d
 def _unique_ids(tasks: list[dict[str, Any]]) -> None:
     seen: set[str] = set()
     for n, task in enumerate(tasks, 1):
-        base = _TASK_ID.sub("-", str(task["id"] or "")).strip("-.") or f"q{n:04d}"
-        base = base if base[0].isalnum() else f"q{base}"
+        base = rllm_task_id(str(task["id"] or "")) or f"q{n:04d}"
         tid, k = base, 2
         while tid in seen:
             tid, k = f"{base}-{k}", k + 1

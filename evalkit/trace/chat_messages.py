@@ -3,7 +3,12 @@
 ``messages`` are OpenAI chat messages: ``system`` (or ``developer``), ``user``, ``assistant`` (``content``
 and optional ``tool_calls``: ``[{"id", "type": "function", "function": {"name", "arguments"}}]``, the
 arguments a JSON string or an object) and ``tool`` (``tool_call_id`` and ``content``). Content may be a
-string or a list of ``{"type": "text", "text": ...}`` parts.
+string or a list of ``{"type": "text", "text": ...}`` parts. A reasoning model's thinking is kept apart from
+what it said (``Event.reasoning``, by ``trace.reasoning.split_reasoning``, the rule live replies follow): an
+assistant message's ``reasoning_content`` or ``reasoning`` field, else a ``<think>...</think>`` block opening
+its content (Qwen3 without a reasoning parser); answers are never read from it. A tool message may carry an
+``error`` (a string, or an object with a ``message``, as Inspect AI records a failed call): the result is then
+an error whatever its text says, its type inferred from the message (below), else ``tool_error``.
 
 Events are numbered in message order: ``system``/``user`` events, one ``model`` event per assistant message
 (its turn is the count of assistant messages so far) and one ``tool`` event per tool message, named after the
@@ -39,6 +44,7 @@ from typing import Any
 
 from evalkit.contracts.answers import extract_final_answer
 from evalkit.fileio import shown
+from evalkit.trace.reasoning import REASONING_FIELDS, split_reasoning
 from evalkit.trace.types import Event, StopReason, ToolCall
 
 _ERROR_START = re.compile(r"^(?:errors?\b|traceback \(most recent call last\))", re.IGNORECASE)
@@ -98,6 +104,22 @@ def _content_problem(content: Any, where: str) -> str | None:
     return f"{where}.content: must be a string, a list of parts or null, got {shown(content)}"
 
 
+def reply_parts(m: dict[str, Any]) -> tuple[str | None, str | None]:
+    """An assistant message's ``(reasoning, content without it)``."""
+    field = next((v for f in REASONING_FIELDS if isinstance(v := m.get(f), str) and v), None)
+    return split_reasoning(field, _text(m.get("content")))
+
+
+def _tool_outcome(m: dict[str, Any], content: str) -> tuple[bool, str | None, dict[str, Any] | None]:
+    """A tool result's ``(ok, error_type, data)``: its ``error`` field when it has one, else its text."""
+    error = m.get("error")
+    if not error:
+        return infer_tool_error(content)
+    message = error.get("message") if isinstance(error, dict) else error
+    _, error_type, data = infer_tool_error(f"Error: {message}" if isinstance(message, str) else content)
+    return False, error_type or "tool_error", data
+
+
 def _tool_call(raw: Any, where: str, problems: list[str]) -> ToolCall | None:
     fn = raw.get("function") if isinstance(raw, dict) else None
     if not isinstance(fn, dict) or not isinstance(fn.get("name"), str) or not isinstance(raw.get("id"), str):
@@ -136,6 +158,9 @@ def chat_events(messages: list[Any], problems: list[str]) -> tuple[list[Event], 
             problems.append(f"{where}.role: must be one of {', '.join(sorted(_ROLES))}, got {shown(role)}")
             continue
         problem = _content_problem(m.get("content"), where)
+        bad = [f for f in REASONING_FIELDS if m.get(f) is not None and not isinstance(m.get(f), str)]
+        if bad:
+            problem = f"{where}.{bad[0]}: must be a string or null, got {shown(m.get(bad[0]))}"
         if problem:
             problems.append(problem)
             continue
@@ -152,14 +177,15 @@ def chat_events(messages: list[Any], problems: list[str]) -> tuple[list[Event], 
             tool_calls = tuple(c for c in parsed if c is not None)
             calls.update((c.id, c) for c in tool_calls)
             turn += 1
-            events.append(Event.model_call(seq, turn, content=content, tool_calls=tool_calls))
+            reasoning, said = reply_parts(m)
+            events.append(Event.model_call(seq, turn, content=said, tool_calls=tool_calls, reasoning=reasoning))
         else:
             call_id = m.get("tool_call_id")
             call = calls.get(call_id) if isinstance(call_id, str) else None
             if call is None:
                 problems.append(f"{where}.tool_call_id: {shown(call_id)} answers no earlier tool call")
                 continue
-            ok, error_type, data = infer_tool_error(content or "")
+            ok, error_type, data = _tool_outcome(m, content or "")
             arguments = call.arguments if call.arguments is not None else {"_raw": call.raw_arguments}
             events.append(
                 Event.tool_result(
@@ -177,7 +203,7 @@ def chat_events(messages: list[Any], problems: list[str]) -> tuple[list[Event], 
     if problems:
         return events, None, "unknown"
     stop, reply = stop_reason_of(messages)
-    answer = extract_final_answer(_text(reply.get("content")) or "") if reply is not None else None
+    answer = extract_final_answer(reply_parts(reply)[1] or "") if reply is not None else None
     return events, answer or None, stop
 
 

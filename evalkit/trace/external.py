@@ -28,7 +28,7 @@ import operator
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -227,41 +227,18 @@ def read_external_traces(
         raise ImportFormatError(f"{path}: no such file")
     problems: list[str] = []
     out: list[ExternalTrace] = []
-    epochs: Counter[tuple[str, str]] = Counter()
-    by_question = {" ".join(t.question.split()): t for t in suite.tasks} if suite is not None else {}
+    builder = TraceBuilder(run_id, suite, model_name, correct_from)
     stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
     for lineno, obj in read_jsonl(path, problems):
         if len(problems) >= MAX_PROBLEMS:
             break
         found = _line_problems(obj)
-        if found:
-            problems.extend(f"{path}:{lineno}: {p}" for p in found)
-            continue
-        found = []
-        events, answer, stop = chat_events(obj["messages"], found)
-        signal = correct_from.judge(obj) if correct_from is not None else None
-        if signal is not None and signal[2] is not None:
-            found.append(signal[2])
-        if found:
-            problems.extend(f"{path}:{lineno}: {p}" for p in found)
-            continue
-        question = next((e.content or "" for e in events if e.kind == "user"), "")
-        task, minimal = _task_for(obj, question, suite, by_question, lineno)
-        model = model_name or obj.get("model") or DEFAULT_MODEL
-        task_id = task.id if task is not None else obj.get("task_id") or f"line-{lineno}"
-        epoch = epochs[(task_id, model)]
-        epochs[(task_id, model)] += 1
-        metadata: dict[str, Any] = {"source": "external", "file": str(path), "line": lineno}
-        if obj.get("metadata"):
-            metadata["external"] = obj["metadata"]
-        if minimal:
-            metadata["expected"] = obj["expected"]  # lets a later re-score rebuild the minimal task
-        if correct_from is not None and signal is not None:
-            metadata["correct_from"] = {"expression": correct_from.expression, "value": signal[0]}
-        sample = _sample(run_id, task_id, model, epoch, events, answer, stop, task, stamp, metadata)
-        if signal is not None:
-            sample = replace(sample, correct=signal[1])
-        out.append(ExternalTrace(sample, task, lineno))
+        if not found:
+            where = {"source": "external", "file": str(path), "line": lineno}
+            trace = builder.build(obj, lineno, where, stamp, found)
+            if trace is not None:
+                out.append(trace)
+        problems.extend(f"{path}:{lineno}: {p}" for p in found)
     if problems:
         raise problems_error(problems, MAX_PROBLEMS)
     if not out:
@@ -269,8 +246,70 @@ def read_external_traces(
     return out
 
 
+@dataclass
+class TraceBuilder:
+    """Episodes, each as an object of the JSON Lines shape above, → ``ExternalTrace``s of one run: what every
+    trace format's reader shares (events, task, epochs, correctness). ``stored`` is a signal the format itself
+    records (an rLLM episode's ``is_correct``, an Inspect sample's score): it decides correctness only for
+    an episode without a task to check against; beside a task, evalkit's matcher decides and the stored value
+    is kept in ``metadata["stored_correct"]``. ``correct_from`` (the user's ``--correct-from``) decides for
+    every episode."""
+
+    run_id: str
+    suite: SuiteSpec | None = None
+    model_name: str | None = None
+    correct_from: CorrectFrom | None = None
+    stored: CorrectFrom | None = None
+    epochs: Counter[tuple[str, str]] = field(default_factory=Counter)
+    by_question: dict[str, TaskSpec] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.suite is not None:
+            self.by_question = {" ".join(t.question.split()): t for t in self.suite.tasks}
+
+    def build(
+        self,
+        obj: dict[str, Any],
+        line: int,
+        where: dict[str, Any],
+        stamp: str,
+        problems: list[str],
+        stop: StopReason | None = None,
+    ) -> ExternalTrace | None:
+        """One episode's trace (``where``: its source, first in its metadata; ``stop``: the stop reason the
+        format recorded, over the one its messages show), or None with what is wrong added to ``problems``."""
+        found: list[str] = []
+        events, answer, shown_stop = chat_events(obj["messages"], found)
+        signal = self.correct_from or self.stored
+        value, correct, problem = signal.judge(obj) if signal is not None else (None, None, None)
+        if problem is not None:
+            found.append(problem)
+        if found:
+            problems.extend(found)
+            return None
+        question = next((e.content or "" for e in events if e.kind == "user"), "")
+        task, minimal = _task_for(obj, question, self.suite, self.by_question, line)
+        model = self.model_name or obj.get("model") or DEFAULT_MODEL
+        task_id = task.id if task is not None else obj.get("task_id") or f"line-{line}"
+        epoch = self.epochs[(task_id, model)]
+        self.epochs[(task_id, model)] += 1
+        metadata: dict[str, Any] = dict(where)
+        if obj.get("metadata"):
+            metadata["external"] = obj["metadata"]
+        if minimal:
+            metadata["expected"] = obj["expected"]  # lets a later re-score rebuild the minimal task
+        sample = _sample(self.run_id, task_id, model, epoch, events, answer, stop or shown_stop, task, stamp, metadata)
+        record = {"expression": signal.expression, "value": value} if signal is not None else {}
+        if self.correct_from is not None or (task is None and value is not None):
+            metadata["correct_from"] = record
+            sample = replace(sample, correct=correct)
+        elif value is not None:
+            metadata["stored_correct"] = {**record, "correct": correct}
+        return ExternalTrace(sample, task, line)
+
+
 def _task_for(
-    obj: dict[str, Any], question: str, suite: SuiteSpec | None, by_question: dict[str, TaskSpec], lineno: int
+    obj: dict[str, Any], question: str, suite: SuiteSpec | None, by_question: dict[str, TaskSpec], line: int
 ) -> tuple[TaskSpec | None, bool]:
     """The episode's task, and whether it is a minimal one built from ``expected``."""
     task_id = obj.get("task_id")
@@ -281,7 +320,7 @@ def _task_for(
         if task_id is None and " ".join(question.split()) in by_question:
             return by_question[" ".join(question.split())], False
     if "expected" in obj:
-        task = minimal_task(task_id or f"line-{lineno}", question, obj["expected"], obj.get("metadata") or {})
+        task = minimal_task(task_id or f"line-{line}", question, obj["expected"], obj.get("metadata") or {})
         return task, task is not None
     return None, False
 
