@@ -100,6 +100,10 @@ def _make_world(folder: Path) -> None:
     tables = folder / "path" / "to" / "csv-or-parquet-folder"
     shutil.copytree(FIXTURES / "messy" / "tables", tables)
     shutil.copy(FIXTURES / "messy" / "questions.jsonl", folder / "questions.jsonl")
+    shutil.copytree(FIXTURES / "rllm_finqa", folder / "finqa-data")  # "Evaluating an rLLM checkpoint"
+    shutil.copytree(FIXTURES / "rllm_episodes" / "finqa_eval_run", folder / "rllm-episodes")
+    (folder / "inspect-logs").mkdir()
+    shutil.copy(FIXTURES / "inspect" / "finance_sql.eval", folder / "inspect-logs" / "finance.eval")
     with gzip.open(folder / "a.jsonl.gz") as exported:
         assert exported.read(1)
 
