@@ -19,13 +19,18 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from evalkit.contracts.answers import check_answer, expected_text, extract_final_answer
 from evalkit.contracts.suite import TaskSpec
 from evalkit.models import textproto
 from evalkit.models.types import ModelCallError, ModelReply
 from evalkit.trace.types import Event, Sample, StopReason, ToolCall, utc_now
+
+if TYPE_CHECKING:
+    from evalkit.contracts.model_config import ModelConfig
+    from evalkit.contracts.suite import SuiteSettings
+    from evalkit.runner.options import RunOptions
 
 
 class ToolOutcome(Protocol):
@@ -70,6 +75,32 @@ class EpisodeSettings:
     sample_timeout_s: float | None = None
     over_budget: Callable[[], bool] = lambda: False
     validators: dict[str, Any] = field(default_factory=dict)
+    answer_at_turn_limit: bool = False
+    """At the turn limit, take the last reply's text as the answer (the rllm-finqa profile: ``finqa_flow``
+    answers with the last assistant content when ``MAX_TURNS`` runs out); else a sample stopped there has none."""
+
+
+def settings_maker(
+    suite: SuiteSettings,
+    opts: RunOptions,
+    system_prompt: str,
+    over_budget: Callable[[], bool],
+    validators: dict[str, Any],
+) -> Callable[[ModelConfig], EpisodeSettings]:
+    """Each model's episode settings for a run: the one place a run (in this process or a worker) sets them."""
+
+    def settings_for(config: ModelConfig) -> EpisodeSettings:
+        return EpisodeSettings(
+            max_turns=opts.max_turns or suite.max_turns,
+            system_prompt=system_prompt,
+            tool_protocol=config.tool_protocol,
+            sample_timeout_s=opts.sample_timeout_s,
+            over_budget=over_budget,
+            validators=validators,
+            answer_at_turn_limit=suite.profile == "rllm-finqa",
+        )
+
+    return settings_for
 
 
 class Episode:
@@ -151,6 +182,9 @@ class Episode:
             if text_protocol:
                 messages.append(textproto.tool_response_message(texts))
         self.stop = "max_turns"
+        last = next((e for e in reversed(self.events) if e.kind == "model"), None)
+        if self.settings.answer_at_turn_limit and last is not None and (last.content or "").strip():
+            self.final_answer = extract_final_answer(last.content or "")
 
     def _record_reply(self, reply: ModelReply) -> None:
         self.prompt_tokens += reply.usage.prompt_tokens

@@ -22,7 +22,7 @@ from evalkit.contracts.model_config import ModelConfig
 from evalkit.contracts.suite import SuiteSpec, TaskSpec
 from evalkit.errors import ConfigError, EvalkitError, ProviderAuthError
 from evalkit.models.preflight import preflight
-from evalkit.runner.loop import EpisodeSettings
+from evalkit.runner.loop import settings_maker
 from evalkit.runner.options import DEFAULT_CONCURRENCY, RunOptions, fingerprint, stored_config, with_concurrency
 from evalkit.runner.resumable import outages, rejected_sample_ids
 from evalkit.runner.scheduler import NoProgress, Progress, Scheduler, report_phase, sample_keys
@@ -244,15 +244,8 @@ class RunSession:
         meter = CostMeter(budget_usd=opts.max_cost)
         from evalkit.env.profiles import profile_system_prompt
 
-        def settings_for(config: ModelConfig) -> EpisodeSettings:
-            return EpisodeSettings(
-                max_turns=opts.max_turns or settings.max_turns,
-                system_prompt=profile_system_prompt(settings, opts.system_prompt_text),
-                tool_protocol=config.tool_protocol,
-                sample_timeout_s=opts.sample_timeout_s,
-                over_budget=meter.over_budget,
-                validators=validators,
-            )
+        prompt = profile_system_prompt(settings, opts.system_prompt_text)
+        settings_for = settings_maker(settings, opts, prompt, meter.over_budget, validators)
 
         scorer = make_scorer(tasks, database.catalog) if make_scorer is not None else None
         interrupted = False

@@ -151,7 +151,7 @@ def _run_slice(job: WorkerJob, out: Any, shared: Any, stop: Any) -> tuple[Schedu
     from evalkit.models import scripts
     from evalkit.models.cache import ResponseCache, cache_path
     from evalkit.models.profile_adapter import register_catalog
-    from evalkit.runner.loop import EpisodeSettings
+    from evalkit.runner.loop import settings_maker
     from evalkit.runner.scheduler import Scheduler
 
     opts, suite = job.options, job.suite
@@ -164,15 +164,7 @@ def _run_slice(job: WorkerJob, out: Any, shared: Any, stop: Any) -> tuple[Schedu
     meter = SharedMeter(opts.max_cost, shared, stop)
     prompt = profile_system_prompt(settings, opts.system_prompt_text)
 
-    def settings_for(config: ModelConfig) -> EpisodeSettings:
-        return EpisodeSettings(
-            max_turns=opts.max_turns or settings.max_turns,
-            system_prompt=prompt,
-            tool_protocol=config.tool_protocol,
-            sample_timeout_s=opts.sample_timeout_s,
-            over_budget=meter.over_budget,
-            validators=validators,
-        )
+    settings_for = settings_maker(settings, opts, prompt, meter.over_budget, validators)
 
     cache = ResponseCache(cache_path(job.store_path)) if opts.cache_replies else None
     environments = EnvironmentPool(database, settings)
