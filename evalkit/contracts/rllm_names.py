@@ -81,3 +81,31 @@ def is_rllm_call(tool: str | None, arguments: object) -> bool:
     if tool == "calculator":
         return False  # the same in both profiles
     return any(k in arguments for k in ("company_name", "table_name"))
+
+
+_COOKBOOK_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^Error: table (.+) for company .+ could not be (?:found|loaded)\.$"), "unknown_table"),
+    (re.compile(r'^Error: Table "(.+)" not found for company '), "unknown_table"),
+    (re.compile(r'^Error: Column "(.+)" not found\.'), "unknown_column"),
+    (re.compile(r"^Error : Column not found in table\."), "unknown_column"),
+    (re.compile(r'^Error: Company (?:name )?"?(.+?)"? not found'), "unknown_company"),
+    (re.compile(r'^Error : (?:"SELECT \*" is not allowed|query must not be empty)'), "refused"),
+    (re.compile(r"^Error: (?:Query needs a filter|Missing FROM clause)"), "refused"),
+    (re.compile(r"^Error evaluating expression"), "calc_error"),
+    (re.compile(r"^Error: Input expression must be a string"), "calc_error"),
+    (re.compile(r"^Error: unknown tool"), "unknown_tool"),
+    (re.compile(r"^Error: failed to parse tool arguments"), "malformed_call"),
+    (re.compile(r"^Error: bad arguments for "), "bad_arguments"),
+)
+"""The error texts of ``finqa_tools.py`` and ``finqa_flow._exec_tool_call``, and the error type evalkit's
+profile gives each (``env.rllm_tools`` answers with the same texts)."""
+
+
+def cookbook_error(text: str) -> tuple[str, str | None] | None:
+    """``(error type, the name it says is missing)`` of a cookbook tool's error text, or None when the text
+    is none of them (an SQL engine's own message, say)."""
+    for pattern, kind in _COOKBOOK_ERRORS:
+        m = pattern.match(text.strip())
+        if m:
+            return kind, (m.group(1) if m.groups() else None)
+    return None

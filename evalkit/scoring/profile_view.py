@@ -6,7 +6,10 @@ which tables and columns it named. In the rllm-finqa profile (``env.rllm_tools``
 ``get_table_names`` lists, which the tool rewrites into the cookbook's SQL name (``{company}_{table}``, the
 evalkit catalog's table name). :func:`as_evalkit_events` gives each such call the arguments the evalkit tool
 would have had: ``{"company": ...}``, ``{"table": <SQL name>}``, ``{"query": <the query as it ran>}``, and
-an unknown table's name in the same SQL-name form; content, outcome and error types stay as recorded.
+an unknown table's name in the same SQL-name form; content and outcome stay as recorded, and so do error
+types, but for an imported trace's: a result whose type was only inferred from its text (``tool_error``)
+gets the type of the cookbook message it is (``contracts.rllm_names.cookbook_error``: a table that could not
+be found is ``unknown_table``, a refused ``SELECT *`` is ``refused``, ...).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from evalkit.contracts.rllm_names import is_rllm_call, normalize_company, rewrite_query, sql_name
+from evalkit.contracts.rllm_names import cookbook_error, is_rllm_call, normalize_company, rewrite_query, sql_name
 from evalkit.trace.types import Event
 
 
@@ -32,6 +35,14 @@ def as_evalkit_event(event: Event) -> Event:
         return event
     args = event.arguments or {}
     data = dict(event.data or {})
+    error_type = event.error_type
+    if error_type == "tool_error" and data.get("inferred"):  # an imported trace: typed by the cookbook's texts
+        known = cookbook_error(event.content or "")
+        if known is not None:
+            error_type = known[0]
+            data.pop("missing", None)
+            if known[1] is not None:
+                data["missing"] = known[1]
     company = normalize_company(_text(args.get("company_name")))
     table_name = _text(args.get("table_name"))
     if event.tool == "get_table_names":
@@ -45,9 +56,9 @@ def as_evalkit_event(event: Event) -> Event:
             executed = rewrite_query(query, table_name, f'"{_table(company, table_name)}"') if table_name else query
         new_args = {"query": executed}
         missing = data.get("missing")
-        if event.error_type == "unknown_table" and isinstance(missing, str) and missing == table_name:
+        if error_type == "unknown_table" and isinstance(missing, str) and missing == table_name:
             data["missing"] = _table(company, missing)  # the cookbook refused the identifier before running
-    return dataclasses.replace(event, arguments=new_args, data=data or None)
+    return dataclasses.replace(event, arguments=new_args, data=data or None, error_type=error_type)
 
 
 def as_evalkit_events(events: tuple[Event, ...]) -> tuple[Event, ...]:

@@ -69,3 +69,21 @@ def test_evalkit_events_are_left_alone() -> None:
         tool("calculator", {"expression": "1 + 1"}),
     )
     assert as_evalkit_events(events) is events
+
+
+def test_the_cookbook_error_texts_are_typed() -> None:
+    from evalkit.contracts.rllm_names import cookbook_error
+
+    cases = {
+        "Error: table balance_sheet for company bluepeak could not be found.": ("unknown_table", "balance_sheet"),
+        'Error: Table "bs" not found for company "acme". Use get_table_names for full list.': ("unknown_table", "bs"),
+        'Error: Column "revenue" not found. Available columns are: col_0, 2023': ("unknown_column", "revenue"),
+        "Error : Column not found in table. Available columns are: col_0, 2023": ("unknown_column", None),
+        'Error : "SELECT *" is not allowed. Please list columns explicitly, e.g., ...': ("refused", None),
+        "Error: Query needs a filter (WHERE, LIMIT, GROUP BY) or aggregate (COUNT, SUM, ...).": ("refused", None),
+        "Error evaluating expression: '1/'. Details: invalid syntax": ("calc_error", None),
+        "Error: unknown tool 'lookup'. Valid tools: ['get_table_names']": ("unknown_tool", None),
+        "Error: Company name zeta not found, use a valid company name.": ("unknown_company", "zeta"),
+    }  # fmt: skip
+    assert {text: cookbook_error(text) for text in cases} == cases
+    assert cookbook_error("Error: no such column: total") is None  # SQLite's own words: inferred elsewhere

@@ -132,6 +132,12 @@ def test_episodes_score_against_the_imported_suite(finqa_suite: Path, store: Pat
     # queried a table that does not exist, twice, then made up an answer
     assert [of("4:0", c) for c in ("discovered_tables", "valid_identifiers", "no_unfounded_answer")] == ["fail"] * 3
     assert of("4:0", "recovered_after_error") == "fail"
+    # the cookbook's error texts are read as what they say: a table that could not be found was rejected by
+    # the tool, a column hint is an unknown column, an unfiltered query a refusal
+    reasons = {(sc.sample_id, sc.criterion): sc.reason for sc in scores}
+    assert "(1 rejected by the tool)" in reasons[(samples["4:0"].sample_id, "valid_identifiers")]
+    assert "(unknown_column)" in reasons[(samples["1:0"].sample_id, "recovered_after_error")]
+    assert "(refused)" in reasons[(samples["2:0"].sample_id, "recovered_after_error")]
 
 
 def test_score_traces_cli_reads_an_episode_folder(finqa_suite: Path, store: Path) -> None:
