@@ -33,7 +33,7 @@ from evalkit.env.database import BuiltDatabase, open_readonly, quote_ident
 from evalkit.env.isolation import runner_for
 from evalkit.env.rllm_table_info import records_json, table_info_json
 from evalkit.env.sandbox import SqlSandbox
-from evalkit.env.tools import ToolResult, shorten_error
+from evalkit.env.tools import SandboxedEnvironment, ToolResult, shorten_error
 
 MAX_TURNS = 20
 """``finqa_flow.MAX_TURNS``."""
@@ -121,7 +121,7 @@ def truncate(s: str, n: int = MAX_TOOL_OUTPUT_CHARS) -> str:
     return s[: n // 2] + f"\n…(truncated {len(s) - n} chars)…\n" + s[-n // 2 :]
 
 
-class RllmFinqaEnvironment:
+class RllmFinqaEnvironment(SandboxedEnvironment):
     """The cookbook's tools over one built database, for one episode (``EnvironmentPool`` makes them)."""
 
     profile = "rllm-finqa"
@@ -196,18 +196,6 @@ class RllmFinqaEnvironment:
         if text != result.content:
             result = ToolResult(result.ok, text, result.error_type, {**(result.data or {}), "truncated": True})
         return result
-
-    def close(self) -> None:
-        if self._con is not None:
-            self._sandbox.close()
-            self._con.close()
-            self._con = None
-
-    def __enter__(self) -> RllmFinqaEnvironment:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------------------------------ lookups
 

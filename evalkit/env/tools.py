@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import duckdb
 
@@ -134,7 +134,26 @@ _MISSING_TABLE = re.compile(r"Table with name (.+?) does not exist")
 _MISSING_COLUMN = re.compile(r'(?:Referenced column|does not have a column named) "([^"]+)"')
 
 
-class FinanceEnvironment:
+class SandboxedEnvironment:
+    """What every tool profile's environment holds and releases: a read-only connection and its sandbox."""
+
+    _con: duckdb.DuckDBPyConnection | None
+    _sandbox: SqlSandbox
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._sandbox.close()
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class FinanceEnvironment(SandboxedEnvironment):
     """The tools over one built database, for one episode."""
 
     def __init__(
@@ -207,18 +226,6 @@ class FinanceEnvironment:
         if value is not None and not isinstance(value, str):
             return ToolResult(False, f"Error: {param!r} must be a string.", "bad_arguments")
         return self._handlers[name](value)
-
-    def close(self) -> None:
-        if self._con is not None:
-            self._sandbox.close()
-            self._con.close()
-            self._con = None
-
-    def __enter__(self) -> FinanceEnvironment:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # ------------------------------------------------------------------------------------------- tools
 
