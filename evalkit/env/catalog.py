@@ -46,6 +46,9 @@ class ColumnInfo:
     type: str
     unit: str | None = None
     description: str = ""
+    source_name: str | None = None
+    """The column's name where the data came from, when another tool set names it otherwise (rLLM FinQA's
+    SQLite tables: ``2023-01-01 00:00:00`` for ``c_2023``); read by checks of traces recorded there."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,13 @@ def load_catalog(path: Path) -> Catalog:
         if t["company"] not in ids:
             err((*key, "company"), f"unknown company {t['company']!r} (known: {', '.join(sorted(ids)) or 'none'})")
         columns = tuple(
-            ColumnInfo(str(c["name"]), str(c["type"]).upper(), c.get("unit") or None, _text(c.get("description")))
+            ColumnInfo(
+                str(c["name"]),
+                str(c["type"]).upper(),
+                c.get("unit") or None,
+                _text(c.get("description")),
+                str(c["source_name"]) if c.get("source_name") else None,
+            )
             for c in _items(t.get("columns"), ("name", "type"))
         )
         raw_names = [str(c.get("name", "")).lower() if isinstance(c, dict) else "" for c in t.get("columns") or []]

@@ -32,8 +32,8 @@ from evalkit.env.catalog import TableInfo
 from evalkit.env.database import BuiltDatabase, open_readonly, quote_ident
 from evalkit.env.isolation import runner_for
 from evalkit.env.rllm_table_info import records_json, table_info_json
-from evalkit.env.sandbox import SqlSandbox
-from evalkit.env.tools import SandboxedEnvironment, ToolResult, shorten_error
+from evalkit.env.sandbox import SandboxedEnvironment, SqlSandbox
+from evalkit.env.tools import ToolResult, shorten_error
 
 MAX_TURNS = 20
 """``finqa_flow.MAX_TURNS``."""

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 import duckdb
 
@@ -337,3 +337,22 @@ def _cell(value: Any) -> str:
         return f"<blob {len(bytes(value))} bytes>"
     text = str(value).replace("\r", "\\r").replace("\n", "\\n")
     return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+
+
+class SandboxedEnvironment:
+    """What every tool profile's environment holds and releases: a read-only connection and its sandbox."""
+
+    _con: Any
+    _sandbox: SqlSandbox
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._sandbox.close()
+            self._con.close()
+            self._con = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -25,7 +25,7 @@ from evalkit.env.calculator import CalculatorError, calculate, format_number
 from evalkit.env.catalog import Company, TableInfo
 from evalkit.env.database import BuiltDatabase, open_readonly, quote_ident
 from evalkit.env.isolation import runner_for, shared_pool
-from evalkit.env.sandbox import SqlOutcome, SqlSandbox
+from evalkit.env.sandbox import SandboxedEnvironment, SqlOutcome, SqlSandbox
 
 if TYPE_CHECKING:
     from evalkit.env.rllm_tools import RllmFinqaEnvironment
@@ -132,25 +132,6 @@ def shorten_error(message: str, max_candidates: int = MAX_CANDIDATES) -> str:
 
 _MISSING_TABLE = re.compile(r"Table with name (.+?) does not exist")
 _MISSING_COLUMN = re.compile(r'(?:Referenced column|does not have a column named) "([^"]+)"')
-
-
-class SandboxedEnvironment:
-    """What every tool profile's environment holds and releases: a read-only connection and its sandbox."""
-
-    _con: duckdb.DuckDBPyConnection | None
-    _sandbox: SqlSandbox
-
-    def close(self) -> None:
-        if self._con is not None:
-            self._sandbox.close()
-            self._con.close()
-            self._con = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class FinanceEnvironment(SandboxedEnvironment):

@@ -333,6 +333,7 @@ def _write_tables(
                 else f"Imported from {(t.origin or t.source).name}.",
                 "columns": [
                     catalog_column(new, t.labels.get(raw, raw), ctype, *t.meta.get(raw, (None, "")))
+                    | ({"source_name": t.source_names[raw]} if t.source_names.get(raw, new) != new else {})
                     for new, raw, ctype in t.columns
                 ],
             }

@@ -12,7 +12,10 @@ in the preprocessed layout ``preprocess_fn`` returns (``question``, ``ground_tru
 
 The tables are read with ``json`` rather than pandas: ``pd.read_json`` turns year-like column labels
 (``"2023"``) into timestamps, and the file's own labels are what the questions' ``columns_used`` name. Empty
-labels become ``col_<i>`` as ``finqa_tools._sanitize_columns`` names them.
+labels become ``col_<i>`` as ``finqa_tools._sanitize_columns`` names them. The names the cookbook's own
+SQLite tables get, timestamps and all, are read with pandas beside them (``cookbook_column_names``) and kept
+as each catalog column's ``source_name``, so a query an rLLM episode ran there can be read against evalkit's
+columns.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ class RawTable:
     labels: list[str]
     rows: list[list[str]]
     meta: dict[str, Any] = field(default_factory=dict)
+    cookbook_names: list[str] | None = None
+    """The column names the cookbook's SQLite table has (``cookbook_column_names``), None if pandas fails."""
 
 
 @dataclass
@@ -117,6 +122,25 @@ def sanitize_labels(labels: list[str]) -> list[str]:
     return [f"col_{i}" if not str(c).strip() else str(c) for i, c in enumerate(labels)]
 
 
+def cookbook_column_names(table_text: str) -> list[str] | None:
+    """The columns ``finqa_tools._preload_company`` gives a table, by its own two steps: ``pd.read_json(...,
+    convert_dates=False)`` then ``_sanitize_columns``. pandas turns the axes' labels into dates where it can, so
+    with pandas 3 a year label ``"2023"`` becomes the column ``2023-01-01 00:00:00`` and the empty first label
+    ``NaT``: the names a checkpoint trained there wrote in its SQL. None when pandas cannot read the table."""
+    import io
+    import warnings
+
+    import pandas as pd
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frame = pd.read_json(io.StringIO(table_text), convert_dates=False)
+    except ValueError:
+        return None
+    return [f"col_{i}" if not col or str(col).strip() == "" else str(col) for i, col in enumerate(frame.columns)]
+
+
 def _line_of(text: str, key: str) -> int:
     m = re.search(r"^\s*" + re.escape(json.dumps(key)) + r"\s*:", text, re.MULTILINE)
     return text.count("\n", 0, m.start()) + 1 if m else 1
@@ -163,7 +187,8 @@ def read_company_tables(root: Path, problems: list[str], skipped: list[tuple[str
                 skipped.append((where, f"table {key!r}: empty (the cookbook does not load it either)"))
                 continue
             meta = {k: v for k, v in info.items() if k != "table"}
-            out.append(RawTable(company, key, where, sanitize_labels(labels), rows, meta))
+            names = cookbook_column_names(str(info.get("table", "{}")))
+            out.append(RawTable(company, key, where, sanitize_labels(labels), rows, meta, names))
     return out
 
 

@@ -95,6 +95,10 @@ def stage_tables(raw: list[RawTable], stage: Path, notes: list[str]) -> dict[tup
                 if unit and col_unit == "USD":  # a "$" in the cells, the scale in the title
                     source.meta[label] = (unit, text)
             _infer_columns(con, source, notes)
+            if t.cookbook_names is not None and len(t.cookbook_names) == len(source.columns):
+                source.source_names = {
+                    staged: n for (_, staged, _), n in zip(source.columns, t.cookbook_names, strict=True)
+                }
             source.origin = Path(t.where.rsplit(":", 1)[0])
             table = StagedTable(t, source)
             for new, staged, _ in source.columns:

@@ -144,6 +144,7 @@ class SourceTable:
     caption: str = ""
     labels: dict[str, str] = field(default_factory=dict)  # name in ``source`` -> label in the user's file
     meta: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # name in ``source`` -> unit, description
+    source_names: dict[str, str] = field(default_factory=dict)  # name in ``source`` -> name another tool set uses
 
 
 @dataclass

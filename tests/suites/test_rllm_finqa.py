@@ -112,6 +112,28 @@ def test_the_reference_names_the_ground_truth_columns_for_the_identifier_checks(
     assert ("bluepeak_consolidated_statements_of_operations", "col_0") in columns
 
 
+def test_each_column_keeps_the_name_the_cookbooks_sqlite_table_gives_it(imported: RllmImportSummary) -> None:
+    """``finqa_tools`` loads a table with ``pd.read_json(..., convert_dates=False)``, which reads the labels as
+    dates: the year column ``2023`` is ``2023-01-01 00:00:00`` there, the unnamed first one ``NaT`` (pandas 3).
+    An rLLM episode's SQL names those; the catalog keeps them as each column's ``source_name``."""
+    import pandas as pd
+
+    from evalkit.env.database import build_database
+
+    suite = load_suite(imported.path / "test")
+    table = build_database(suite.database).catalog.table("marlow_consolidated_balance_sheets")
+    names = {c.name: c.source_name for c in table.columns}
+    if int(pd.__version__.split(".")[0]) >= 3:
+        assert names == {
+            "col_0": "NaT",
+            "c_2023": "2023-01-01 00:00:00",
+            "c_2022": "2022-01-01 00:00:00",
+            "c_2021": "2021-01-01 00:00:00",
+        }
+    else:  # the names then follow that pandas' reading; they are still recorded where they differ
+        assert set(names) == {"col_0", "c_2023", "c_2022", "c_2021"}
+
+
 def test_answers_that_are_no_figure_are_judge_graded_and_counted(imported: RllmImportSummary) -> None:
     assert imported.judge_graded == 3
     assert [s.judge_graded for s in imported.splits] == [2, 0, 1]

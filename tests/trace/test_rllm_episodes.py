@@ -64,7 +64,7 @@ def test_the_conversation_is_put_together_once_with_reasoning_apart() -> None:
     assert [e.tool for e in tools] == ["get_table_names", "get_table_info", "sql_query", "sql_query", "calculator"]
     assert tools[0].arguments == {"company_name": "marlow"}
     assert [e.ok for e in tools] == [True, True, False, True, True]
-    assert tools[2].content.startswith("Error : Column not found in table. Available columns are: col_0")
+    assert tools[2].content.startswith("Error : Column not found in table. Available columns are: NaT, 2023-01-01")
     models = [e for e in sample.events if e.kind == "model"]
     assert len(models) == 6 and [e.turn for e in models] == [1, 2, 3, 4, 5, 6]
     last = models[-1]
@@ -129,6 +129,9 @@ def test_episodes_score_against_the_imported_suite(finqa_suite: Path, store: Pat
     # (the wrong column it fixed right after the error is tolerated, as the rubric says)
     criteria = ("discovered_tables", "inspected_schema", "recovered_after_error", "valid_identifiers")
     assert [of("1:0", c) for c in criteria] == ["pass"] * 4
+    # the cookbook's own column names (pandas made "2023" a date there: "2023-01-01 00:00:00", and the empty
+    # label NaT) are the catalog's columns by their source_name, in a query the tool refused for its filter
+    assert of("2:0", "valid_identifiers") == "pass"
     # queried a table that does not exist, twice, then made up an answer
     assert [of("4:0", c) for c in ("discovered_tables", "valid_identifiers", "no_unfounded_answer")] == ["fail"] * 3
     assert of("4:0", "recovered_after_error") == "fail"
@@ -146,3 +149,23 @@ def test_score_traces_cli_reads_an_episode_folder(finqa_suite: Path, store: Path
     assert "4 samples" in out.stdout or "4 episodes" in out.stdout, out.stdout
     shown = run_cli("show", "latest", "--store", store)
     assert shown.exit_code == 0, shown.stderr
+
+
+def test_the_cookbook_names_count_only_for_traces_recorded_there(
+    finqa_suite: Path, store: Path, tmp_path: Path
+) -> None:
+    """The same refused query in an OpenAI-format log (not from the cookbook's tables) names columns that do
+    not exist in the suite."""
+    from evalkit.api import get_samples
+
+    data = json.loads(sorted((RUN / "episodes").glob("*_2.json"))[0].read_text())
+    messages = data["trajectories"][0]["steps"][-1]["chat_completions"]
+    line = {"task_id": "finqa-0020", "messages": messages}
+    log = tmp_path / "log.jsonl"
+    log.write_text(json.dumps(line) + "\n")
+    result = score_traces(log, ["tool-discipline"], suite=finqa_suite, store_path=store)
+    _, (sample,) = get_samples(store, result.run.run_id)
+    with TraceStore.open(store, write=False) as st:
+        verdict = {sc.criterion: sc for sc in st.scores(result.run.run_id)}["valid_identifiers"]
+    assert sample.metadata.get("source") != "rllm"
+    assert verdict.verdict == "fail" and "2023-01-01 00:00:00" in verdict.reason

@@ -12,6 +12,7 @@ from evalkit.scoring.trace_view import TraceView, column_refs, sql_refs
 if TYPE_CHECKING:
     from evalkit.contracts.suite import TaskSpec
     from evalkit.env.catalog import Catalog
+    from evalkit.trace.types import Sample
 
 
 @dataclass
@@ -30,15 +31,33 @@ def _known(catalog: Catalog, table: str) -> bool:
     return True
 
 
-def _has_column(catalog: Catalog, table: str, column: str) -> bool:
+def _column_name(catalog: Catalog, table: str, column: str, by_source: bool = False) -> str | None:
+    """The catalog name of ``table``'s column ``column``, or None; with ``by_source``, a column may also be
+    named as the tool set the trace was recorded with named it (its ``source_name``: an rLLM episode's query
+    against the cookbook's SQLite tables)."""
     try:
-        catalog.table(table).column(column)
+        info = catalog.table(table)
     except KeyError:
-        return False
-    return True
+        return None
+    try:
+        return info.column(column).name
+    except KeyError:
+        pass
+    if by_source:
+        low = column.lower()
+        for c in info.columns:
+            if c.source_name is not None and c.source_name.lower() == low:
+                return c.name
+    return None
 
 
-def invented_names(view: TraceView, catalog: Catalog) -> dict[tuple[str, str], _Invented]:
+def recorded_in_cookbook(sample: Sample) -> bool:
+    """Whether the sample is an rLLM episode imported from its run (``trace.rllm_episodes``): its SQL named the
+    cookbook's columns."""
+    return sample.metadata.get("source") == "rllm"
+
+
+def invented_names(view: TraceView, catalog: Catalog, by_source: bool = False) -> dict[tuple[str, str], _Invented]:
     """Tables and columns that do not exist, from the tool's errors and from parsing every query that did not
     run successfully (a query that ran is proof that its names exist)."""
     found: dict[tuple[str, str], _Invented] = {}
@@ -60,19 +79,20 @@ def invented_names(view: TraceView, catalog: Catalog) -> dict[tuple[str, str], _
         for ref in column_refs(q.query) or ():
             if not ref.tables or not all(_known(catalog, t) for t in ref.tables):
                 continue  # no table to check against, or an unknown table (reported as such)
-            if not any(_has_column(catalog, t, ref.name) for t in ref.tables) and not ref.opaque:
+            if not any(_column_name(catalog, t, ref.name, by_source) for t in ref.tables) and not ref.opaque:
                 add("column", ref.name, q.seq)
     return found
 
 
-def resolved(query: str, catalog: Catalog) -> tuple[set[str], set[tuple[str, str]]]:
+def resolved(query: str, catalog: Catalog, by_source: bool = False) -> tuple[set[str], set[tuple[str, str]]]:
     """The real tables and (table, column) pairs a query uses, lower case."""
     tables = {catalog.table(t).name.lower() for t in sql_refs(query).tables if _known(catalog, t)}
     columns = set()
     for ref in column_refs(query) or ():
         for t in ref.tables:
-            if _has_column(catalog, t, ref.name):
-                columns.add((catalog.table(t).name.lower(), ref.name.lower()))
+            name = _column_name(catalog, t, ref.name, by_source)
+            if name is not None:
+                columns.add((catalog.table(t).name.lower(), name.lower()))
     return tables, columns
 
 
@@ -88,14 +108,16 @@ def reference_names(task: TaskSpec, catalog: Catalog) -> tuple[set[str], set[tup
     return tables, columns
 
 
-def wrong_resolutions(view: TraceView, catalog: Catalog, task: TaskSpec) -> list[tuple[str, str, list[int]]]:
+def wrong_resolutions(
+    view: TraceView, catalog: Catalog, task: TaskSpec, by_source: bool = False
+) -> list[tuple[str, str, list[int]]]:
     """Real names the agent used that the reference does not, where the reference uses a similar one the
     agent never used: ``(used, intended, query seqs)``."""
     ref_tables, ref_columns = reference_names(task, catalog)
     used: dict[str, list[int]] = {}
     used_cols: dict[tuple[str, str], list[int]] = {}
     for q in view.successful_queries:
-        tables, columns = resolved(q.query, catalog)
+        tables, columns = resolved(q.query, catalog, by_source)
         for t in tables:
             used.setdefault(t, []).append(q.seq)
         for tc in columns:
@@ -140,10 +162,11 @@ def valid_identifiers(ctx: CheckContext) -> Verdict:
     if not view.queries:
         return Verdict.not_applicable("made no SQL query")
     strict = bool(arg(ctx.args, "strict", False))
-    invented = list(invented_names(view, catalog).values())
+    by_source = recorded_in_cookbook(ctx.sample)
+    invented = list(invented_names(view, catalog, by_source).values())
     slips = [i for i in invented if not strict and corrected(view, i.name, min(i.seqs))]
     bad = [i for i in invented if i not in slips]
-    wrong = wrong_resolutions(view, catalog, ctx.task) if ctx.task is not None else []
+    wrong = wrong_resolutions(view, catalog, ctx.task, by_source) if ctx.task is not None else []
     problems = []
     if bad:
         rejected = sum(1 for i in bad if i.rejected)
