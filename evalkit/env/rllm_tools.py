@@ -19,6 +19,7 @@ SQL error names DuckDB's message inside pandas' ``Execution failed on sql '...':
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from typing import Any
@@ -217,14 +218,17 @@ class RllmFinqaEnvironment(SandboxedEnvironment):
                 rows = cur.execute(f"SELECT {cols} FROM {quote_ident(info.name)}").fetchall()
             finally:
                 cur.close()
-            self._info[info.name] = table_info_json(info, rows)
+            self._info[info.name] = table_info_json(cookbook_view(info), rows)
         return self._info[info.name]
 
     def run_query(self, info: TableInfo, query: str, table_name: str) -> ToolResult:
         """The rewritten query through the sandbox: rows as JSON records, or the error as the cookbook words it."""
-        quoted = f'"{info.name}"'
-        executed = rewrite_query(query, table_name, quoted)
+        checked = rewrite_query(query, table_name, f'"{info.name}"')
+        derived = _derived(info)
+        executed = rewrite_query(query, table_name, derived) if derived else checked
         base: dict[str, Any] = {"table": info.name, "company": info.company, "executed": executed}
+        if derived:
+            base["checked"] = checked  # the query over the catalog's table, as the checks read it
         check = self._sandbox.check(executed)
         if check.refusal is not None:
             return ToolResult(False, f"Error: {check.refusal}", "refused", {**base, "tables": list(check.tables)})
@@ -240,8 +244,9 @@ class RllmFinqaEnvironment(SandboxedEnvironment):
             return self._sql_error(info, executed, fetched.text, base)
         rows = [json.loads(str(v)) for v in fetched.values]
         columns = list(rows[0]) if rows else []
+        view = cookbook_view(info)
         if rows:  # SQLite reads an unknown "name" as the text 'name': the cookbook catches it by the value
-            valid = {c.lower() for c in info.column_names}
+            valid = {c.lower() for c in (*view.column_names, *info.column_names)}
             for col in columns:
                 clean = col.strip("\"'`")
                 if clean.lower() not in valid and str(rows[0][col]) == clean:
@@ -249,7 +254,7 @@ class RllmFinqaEnvironment(SandboxedEnvironment):
                         False,
                         f'Error: Column "{clean}" not found. Available columns are: {", ".join(sorted(valid))}',
                         "unknown_column",
-                        {**base, "missing": clean, "columns": {info.name: list(info.column_names)}},
+                        {**base, "missing": clean, "columns": {info.name: list(view.column_names)}},
                     )
         data = {**base, "columns": columns, "rows": len(rows), "shown": len(rows), "truncated": False}
         return ToolResult(True, records_json(columns, rows), data=data)
@@ -259,17 +264,45 @@ class RllmFinqaEnvironment(SandboxedEnvironment):
         message = shorten_error(message).split("\nLINE ", 1)[0].rstrip()
         m = _MISSING_COLUMN.search(message)
         if m:
+            names = list(cookbook_view(info).column_names)
             return ToolResult(
                 False,
-                "Error : Column not found in table. Available columns are: " + ", ".join(info.column_names),
+                "Error : Column not found in table. Available columns are: " + ", ".join(names),
                 "unknown_column",
-                {**base, "missing": m.group(1), "columns": {info.name: list(info.column_names)}},
+                {**base, "missing": m.group(1), "columns": {info.name: names}},
             )
         text = f"Error: Execution failed on sql '{executed}': {message}"
         m = _MISSING_TABLE.search(message)
         if m:
             return ToolResult(False, text, "unknown_table", {**base, "missing": m.group(1).strip('"')})
         return ToolResult(False, text, "sql_error", base)
+
+
+def cookbook_view(info: TableInfo) -> TableInfo:
+    """The table as the cookbook's SQLite table has it: each column by its ``source_name`` (``NaT``,
+    ``2023-01-01 00:00:00``, as ``suite import-rllm-finqa`` records them), where it has one that no other column
+    is called; a table of another suite is itself."""
+    taken = {c.name.lower() for c in info.columns}
+    renamed = tuple(
+        dataclasses.replace(c, name=c.source_name) if c.source_name and c.source_name.lower() not in taken else c
+        for c in info.columns
+    )
+    return info if renamed == info.columns else dataclasses.replace(info, columns=renamed)
+
+
+def _derived(info: TableInfo) -> str | None:
+    """What ``FROM <table>`` becomes when the table has cookbook names: the table with every column under its
+    catalog name and, beside it, its cookbook name, so a query may use either; None when it has none."""
+    view = cookbook_view(info)
+    if view is info:
+        return None
+    names = [quote_ident(c.name) for c in info.columns]
+    aliases = [
+        f"{quote_ident(c.name)} AS {quote_ident(v.name)}"
+        for c, v in zip(info.columns, view.columns, strict=True)
+        if c.name != v.name
+    ]
+    return f"(SELECT {', '.join(names + aliases)} FROM {quote_ident(info.name)}) AS {quote_ident(info.name)}"
 
 
 # ---------------------------------------------------------------------------------- the four tools

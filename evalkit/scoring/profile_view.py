@@ -51,7 +51,7 @@ def as_evalkit_event(event: Event) -> Event:
         new_args = {"table": data.get("table") or _table(company, table_name)}
     else:  # sql_query
         query = _text(args.get("query"))
-        executed = data.get("executed")
+        executed = data.get("checked") or data.get("executed")  # over the catalog's table, not its cookbook view
         if not isinstance(executed, str):
             executed = rewrite_query(query, table_name, f'"{_table(company, table_name)}"') if table_name else query
         new_args = {"query": executed}

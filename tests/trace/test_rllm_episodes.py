@@ -154,18 +154,30 @@ def test_score_traces_cli_reads_an_episode_folder(finqa_suite: Path, store: Path
 def test_the_cookbook_names_count_only_for_traces_recorded_there(
     finqa_suite: Path, store: Path, tmp_path: Path
 ) -> None:
-    """The same refused query in an OpenAI-format log (not from the cookbook's tables) names columns that do
-    not exist in the suite."""
+    """The same query through evalkit's own tools (an OpenAI-format log, not an rLLM episode, no rllm-finqa
+    call) names columns that do not exist in the suite."""
     from evalkit.api import get_samples
 
-    data = json.loads(sorted((RUN / "episodes").glob("*_2.json"))[0].read_text())
-    messages = data["trajectories"][0]["steps"][-1]["chat_completions"]
-    line = {"task_id": "finqa-0020", "messages": messages}
+    query = (
+        'SELECT NaT, "2023-01-01 00:00:00" FROM marlow_consolidated_statements_of_operations '
+        "WHERE NaT = 'Interest expense, net'"
+    )
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "sql_query", "arguments": json.dumps({"query": query})},
+    }
+    messages = [
+        {"role": "user", "content": "What was the change in net interest expense?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": 'Error: Binder Error: Referenced column "NaT" not found'},
+        {"role": "assistant", "content": "FINAL ANSWER: -2.0"},
+    ]
     log = tmp_path / "log.jsonl"
-    log.write_text(json.dumps(line) + "\n")
+    log.write_text(json.dumps({"task_id": "finqa-0020", "messages": messages}) + "\n")
     result = score_traces(log, ["tool-discipline"], suite=finqa_suite, store_path=store)
     _, (sample,) = get_samples(store, result.run.run_id)
     with TraceStore.open(store, write=False) as st:
         verdict = {sc.criterion: sc for sc in st.scores(result.run.run_id)}["valid_identifiers"]
     assert sample.metadata.get("source") != "rllm"
-    assert verdict.verdict == "fail" and "2023-01-01 00:00:00" in verdict.reason
+    assert verdict.verdict == "fail" and "2023-01-01 00:00:00" in verdict.reason, verdict.reason

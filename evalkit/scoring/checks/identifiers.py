@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from evalkit.contracts.rllm_names import is_rllm_call
 from evalkit.scoring.checks._common import arg, corrected, listed, seqs, similar, similar_column
 from evalkit.scoring.registry import CheckContext, Verdict, check
 from evalkit.scoring.trace_view import TraceView, column_refs, sql_refs
@@ -52,9 +53,11 @@ def _column_name(catalog: Catalog, table: str, column: str, by_source: bool = Fa
 
 
 def recorded_in_cookbook(sample: Sample) -> bool:
-    """Whether the sample is an rLLM episode imported from its run (``trace.rllm_episodes``): its SQL named the
-    cookbook's columns."""
-    return sample.metadata.get("source") == "rllm"
+    """Whether the sample's SQL may name the cookbook's columns: an rLLM episode imported from its run
+    (``trace.rllm_episodes``), or a run through the rllm-finqa profile, whose tables answer to those names."""
+    if sample.metadata.get("source") == "rllm":
+        return True
+    return any(e.kind == "tool" and is_rllm_call(e.tool, e.arguments) for e in sample.events)
 
 
 def invented_names(view: TraceView, catalog: Catalog, by_source: bool = False) -> dict[tuple[str, str], _Invented]:
