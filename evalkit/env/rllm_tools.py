@@ -30,7 +30,7 @@ from evalkit.contracts.rllm_names import identifier, normalize_company, rewrite_
 from evalkit.contracts.suite import SuiteSettings
 from evalkit.env.calculator import CalculatorError, calculate
 from evalkit.env.catalog import TableInfo
-from evalkit.env.database import BuiltDatabase, open_readonly, quote_ident
+from evalkit.env.database import BuiltDatabase, quote_ident
 from evalkit.env.isolation import runner_for
 from evalkit.env.rllm_table_info import records_json, table_info_json
 from evalkit.env.sandbox import SandboxedEnvironment, SqlSandbox
@@ -136,11 +136,7 @@ class RllmFinqaEnvironment(SandboxedEnvironment):
         info_cache: dict[str, str] | None = None,
         isolated: bool = True,
     ) -> None:
-        self.db = db
-        self.catalog = db.catalog
-        self.settings = settings
-        con = connection if connection is not None else open_readonly(db.path, threads=1)
-        self._con: duckdb.DuckDBPyConnection | None = con
+        con = self._open(db, settings, connection)
         # The cookbook's own checks replace evalkit's SELECT * and unfiltered refusals; the safety checks stay.
         self._sandbox = SqlSandbox(
             con,

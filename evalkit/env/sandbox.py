@@ -23,11 +23,15 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Literal, Protocol, Self
+from typing import TYPE_CHECKING, Any, Literal, Protocol, Self
 
 import duckdb
 
 from evalkit.env.sql_checks import FIRST_WORD, QueryCheck, analyse
+
+if TYPE_CHECKING:
+    from evalkit.contracts.suite import SuiteSettings
+    from evalkit.env.database import BuiltDatabase
 
 MAX_QUERY_CHARS = 20_000
 MAX_CELL_CHARS = 200
@@ -344,6 +348,15 @@ class SandboxedEnvironment:
 
     _con: Any
     _sandbox: SqlSandbox
+
+    def _open(self, db: BuiltDatabase, settings: SuiteSettings, connection: Any) -> Any:
+        """Keep the database, its catalog and the settings, and the connection to use (``connection``, a
+        cursor of a pool's shared one, or a read-only connection of this environment's own)."""
+        from evalkit.env.database import open_readonly
+
+        self.db, self.catalog, self.settings = db, db.catalog, settings
+        self._con = connection if connection is not None else open_readonly(db.path, threads=1)
+        return self._con
 
     def close(self) -> None:
         if self._con is not None:

@@ -152,11 +152,7 @@ class FinanceEnvironment(SandboxedEnvironment):
         connection to a file with another configuration in one process). ``isolated`` runs the agent's
         queries in the shared worker pool (``env.isolation``); ``False`` runs them in-process (for measuring
         what isolation costs)."""
-        self.db = db
-        self.catalog = db.catalog
-        self.settings = settings
-        con = connection if connection is not None else open_readonly(db.path, threads=1)
-        self._con: duckdb.DuckDBPyConnection | None = con
+        con = self._open(db, settings, connection)
         self._sandbox = SqlSandbox(
             con,
             row_cap=settings.row_cap,
