@@ -172,6 +172,26 @@ class ScriptedServer:
         return 200, {}, reply
 
 
+class PromptServer(ScriptedServer):
+    """Answers each request from its prompt (its second message) by ``answer``, one request at a time, as a
+    judge is answered: requests arrive concurrently, so the script is set and read under one lock."""
+
+    guard = threading.Lock()
+
+    def answer(self, prompt: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def next_reply(
+        self, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        preflight = self.preflight_answer(body, headers)
+        if preflight is not None:
+            return preflight
+        with self.guard:
+            self.script = [self.answer(str(body["messages"][1]["content"]))]
+            return super().next_reply(body, headers)
+
+
 def closed_port() -> str:
     """The base URL of a loopback port where nothing listens: every connection is refused."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -9,7 +9,6 @@ real models answer: no ``FINAL ANSWER:`` marker, prose around the figure, a ``<t
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -32,20 +31,11 @@ def _grade(prompt: str) -> dict[str, Any]:
     return {"content": json.dumps({"score": score, "reasoning": "graded on whether the trace queried the data"})}
 
 
-class PromptJudge(fakeserver.ScriptedServer):
+class PromptJudge(fakeserver.PromptServer):
     """The fake server answering each judge request from its prompt (requests arrive concurrently)."""
 
-    guard = threading.Lock()
-
-    def next_reply(
-        self, body: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], Any]:
-        preflight = self.preflight_answer(body, headers)
-        if preflight is not None:
-            return preflight
-        with self.guard:
-            self.script = [_grade(str(body["messages"][1]["content"]))]
-            return super().next_reply(body, headers)
+    def answer(self, prompt: str) -> dict[str, Any]:
+        return _grade(prompt)
 
 
 def queried(year: int, value: str, answer: str) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ with a scripted judge on the fake server grading a real run of the imported test
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -109,20 +108,11 @@ def _reply(prompt: str) -> dict[str, Any]:
     return {"content": json.dumps({"score": 100 if meant else 0, "reasoning": text})}
 
 
-class CookbookStyleJudge(fakeserver.ScriptedServer):
+class CookbookStyleJudge(fakeserver.PromptServer):
     """Answers each grading request from its prompt (requests arrive concurrently)."""
 
-    guard = threading.Lock()
-
-    def next_reply(
-        self, body: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> tuple[int, dict[str, str], Any]:
-        preflight = self.preflight_answer(body, headers)
-        if preflight is not None:
-            return preflight
-        with self.guard:
-            self.script = [_reply(str(body["messages"][1]["content"]))]
-            return super().next_reply(body, headers)
+    def answer(self, prompt: str) -> dict[str, Any]:
+        return _reply(prompt)
 
 
 def test_a_judged_run_shows_the_disagreements(test_split: Path, store: Path, tmp_path: Path,
