@@ -6,9 +6,11 @@ The file is JSON Lines, one episode per line::
 
 ``messages`` are OpenAI chat messages, read as events by :mod:`evalkit.trace.chat_messages` (which says how
 events are numbered, how a tool error is inferred from a result's text, where the final answer comes from
-and how the stop reason is read). Only ``messages`` is required. Token counts, latency and cost are not in the
-format: the cost is unknown (``None``) and the sample's ``metadata["unknown"]`` lists ``tokens`` and
-``latency``, whose fields hold 0 only because a ``Sample`` stores numbers there; readers show them as unknown.
+and how the stop reason is read). Only ``messages`` is required. An optional ``usage`` object gives what the
+log recorded of tokens and time (``{"prompt_tokens": ..., "completion_tokens": ..., "latency_s": ...}``,
+each optional, Inspect AI logs fill it); what it does not give is unknown: the sample's ``metadata["unknown"]``
+lists ``tokens`` and/or ``latency``, whose fields hold 0 only because a ``Sample`` stores numbers there, and
+readers show them as unknown. The cost is always unknown (``None``).
 
 Correctness: an episode with a task (below) is checked against its expected answer; one without is *not
 scored* (``correct`` is ``None``), never wrong. A signal the log recorded can be named as the correctness
@@ -38,6 +40,7 @@ from evalkit.contracts.suite import Difficulty, ExpectedAnswer, ReferenceSolutio
 from evalkit.errors import ConfigError, ImportFormatError
 from evalkit.fileio import problems_error, read_jsonl, shown
 from evalkit.trace.chat_messages import chat_events
+from evalkit.trace.recorded_usage import recorded_usage
 from evalkit.trace.types import Event, Sample, StopReason
 
 if TYPE_CHECKING:
@@ -197,7 +200,11 @@ def _expected_problems(expected: Any) -> list[str]:
 def _line_problems(obj: Any) -> list[str]:
     if not isinstance(obj, dict):
         return [f"expected a JSON object, got {shown(obj)}"]
-    out = [f"unknown field {k!r}" for k in obj if k not in ("messages", "task_id", "expected", "model", "metadata")]
+    out = [
+        f"unknown field {k!r}"
+        for k in obj
+        if k not in ("messages", "task_id", "expected", "model", "metadata", "usage")
+    ]
     messages = obj.get("messages")
     if not isinstance(messages, list) or not messages:
         out.append(f"messages: must be a non-empty list of chat messages, got {shown(messages)}")
@@ -298,7 +305,16 @@ class TraceBuilder:
             metadata["external"] = obj["metadata"]
         if minimal:
             metadata["expected"] = obj["expected"]  # lets a later re-score rebuild the minimal task
+        usage = recorded_usage(obj.get("usage"), found)
+        if found:
+            problems.extend(found)
+            return None
         sample = _sample(self.run_id, task_id, model, epoch, events, answer, stop or shown_stop, task, stamp, metadata)
+        sample = replace(sample, **usage)
+        if usage:
+            known = {"tokens"} if "prompt_tokens" in usage else set()
+            known |= {"latency"} if "latency_s" in usage else set()
+            sample.metadata["unknown"] = [u for u in UNKNOWN_USAGE if u not in known]
         record = {"expression": signal.expression, "value": value} if signal is not None else {}
         if self.correct_from is not None or (task is None and value is not None):
             metadata["correct_from"] = record

@@ -145,7 +145,28 @@ def _sample_line(
     expected = target[0] if isinstance(target, list) and target else target
     if isinstance(expected, str) and expected.strip():
         obj["expected"] = expected
+    usage = _usage(data)
+    if usage:
+        obj["usage"] = usage
     return obj, _stop(data, messages)
+
+
+def _usage(data: dict[str, Any]) -> dict[str, Any]:
+    """A sample's tokens (its ``model_usage`` summed over the models it called: input and output tokens) and
+    time (``total_time``, seconds), as ``trace.external``'s ``usage``."""
+    out: dict[str, Any] = {}
+    per_model = data.get("model_usage")
+    if isinstance(per_model, dict) and per_model:
+        counts = [u for u in per_model.values() if isinstance(u, dict)]
+        pairs = [(u.get("input_tokens"), u.get("output_tokens")) for u in counts]
+        numbers = [(i, o) for i, o in pairs if isinstance(i, int) and isinstance(o, int)]
+        if numbers and len(numbers) == len(pairs):
+            out["prompt_tokens"] = sum(i for i, _ in numbers)
+            out["completion_tokens"] = sum(o for _, o in numbers)
+    seconds = data.get("total_time")
+    if isinstance(seconds, int | float) and not isinstance(seconds, bool) and seconds >= 0:
+        out["latency_s"] = float(seconds)
+    return out
 
 
 def _resolved(value: Any, attachments: Any) -> Any:

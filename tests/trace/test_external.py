@@ -215,3 +215,26 @@ def test_a_missing_or_empty_file_is_an_import_error(tmp_path: Path) -> None:
         read_external_traces(tmp_path / "none.jsonl", run_id="r")
     with pytest.raises(ImportFormatError, match="no episodes"):
         read_external_traces(write_jsonl(tmp_path / "empty.jsonl", []), run_id="r")
+
+
+def test_a_line_may_give_its_usage_and_what_it_leaves_out_stays_unknown(tmp_path: Path) -> None:
+    from evalkit.errors import ImportFormatError
+    from evalkit.trace.external import read_external_traces
+
+    messages = [{"role": "user", "content": "q"}, {"role": "assistant", "content": "FINAL ANSWER: 1"}]
+    lines = [
+        {"messages": messages, "usage": {"prompt_tokens": 120, "completion_tokens": 30, "latency_s": 1.5}},
+        {"messages": messages, "usage": {"latency_s": 0.25}},
+        {"messages": messages},
+    ]
+    path = tmp_path / "log.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    a, b, c = (t.sample for t in read_external_traces(path, run_id="r"))
+    assert (a.prompt_tokens, a.completion_tokens, a.latency_s, a.metadata["unknown"]) == (120, 30, 1.5, [])
+    assert (b.latency_s, b.metadata["unknown"]) == (0.25, ["tokens"])
+    assert c.metadata["unknown"] == ["tokens", "latency"]
+    path.write_text(json.dumps({"messages": messages, "usage": {"prompt_tokens": -3, "latency_s": "1s"}}) + "\n")
+    with pytest.raises(ImportFormatError) as err:
+        read_external_traces(path, run_id="r")
+    assert "usage.prompt_tokens: must be a whole number from 0, got -3" in str(err.value)
+    assert "usage.latency_s: must be a number of seconds from 0" in str(err.value)

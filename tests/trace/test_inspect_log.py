@@ -328,3 +328,11 @@ def test_score_traces_reads_an_eval_log_by_its_suffix_and_a_json_log_by_its_cont
     assert formats == ["inspect", "inspect"]
     forced = run_cli("score", "--traces", LEGACY, "--traces-format", "openai", "-r", "answer", "--store", store)
     assert forced.exit_code == 2, forced.stdout
+
+
+def test_tokens_and_time_the_log_recorded_are_the_samples() -> None:
+    t1 = by_key(read_inspect_log(EVAL, run_id="r"))[("t1", 0)].sample
+    usage = t1.metadata["external"]["usage"]
+    (counts,) = usage["model_usage"].values()
+    assert (t1.prompt_tokens, t1.completion_tokens) == (counts["input_tokens"], counts["output_tokens"])
+    assert t1.latency_s == usage["total_time"] and t1.metadata["unknown"] == []
