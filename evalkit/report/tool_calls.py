@@ -4,7 +4,7 @@ evalkit's profile (``env.tools``): ``get_table_names(company)`` with the company
 and ``sql_query(query)``; a query's reply is a header line and one ``a | b`` line per row. The ``rllm-finqa``
 profile (``env.rllm_tools``, the FinQA cookbook's tools): every call names ``company_name`` (the company's id,
 the cookbook's folder name) and, but for ``get_table_names``, the ``table_name`` as ``get_table_names`` lists
-it (``env.rllm_names.identifier``), which the query names too; a query's reply is ``to_json(orient="records")``.
+it (``contracts.rllm_names.identifier``), which the query names too; a query's reply is ``to_json(orient="records")``.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ class Wording:
             return cid
 
     def _table_args(self, table: str) -> dict[str, Any]:
-        from evalkit.env.rllm_names import identifier
+        from evalkit.contracts.rllm_names import identifier
 
         owner = self._owner(table)
         if owner is None:

@@ -145,8 +145,8 @@ def _task(
     q: RawQuestion, tables: dict[tuple[str, str], StagedTable], skipped: list[tuple[str, str]]
 ) -> dict[str, Any] | None:
     """The ``tasks.yaml`` entry of a row, or None (the row is in ``skipped`` with why)."""
+    from evalkit.contracts.rllm_names import identifier
     from evalkit.env.database import quote_ident
-    from evalkit.env.rllm_names import identifier
 
     company = q.company.lower().strip()
     if not q.question:

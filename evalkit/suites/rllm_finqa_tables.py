@@ -49,7 +49,7 @@ def _caption(meta: dict[str, Any]) -> str:
 
 
 def _table_name(company: str, key: str) -> str:
-    from evalkit.env.rllm_names import sql_name
+    from evalkit.contracts.rllm_names import sql_name
 
     name = sql_name(company, key)
     if not _IDENT.match(name):
@@ -117,6 +117,6 @@ def stage_tables(raw: list[RawTable], stage: Path, notes: list[str]) -> dict[tup
 
 def key_of(identifier: str) -> str:
     """The form the cookbook looks a table up in (``rllm_names.table_key``)."""
-    from evalkit.env.rllm_names import table_key
+    from evalkit.contracts.rllm_names import table_key
 
     return table_key(identifier)

@@ -49,6 +49,8 @@ if TYPE_CHECKING:
     from evalkit.contracts.suite import SuiteSpec
     from evalkit.trace.types import StopReason
 
+SOURCE = "rllm"
+"""``metadata["source"]`` of a sample read from an rLLM episode."""
 STORED = "metadata.is_correct==true"
 """The correctness an rLLM episode stores: its evaluator's ``is_correct``."""
 SKIPPED_FILES = ("meta.json", "batch_summary.json")
@@ -104,7 +106,7 @@ def read_rllm_episodes(
         obj, where_of, stop = _episode_line(data, _run_model(file), found)
         if obj is not None and not found:
             stamp = datetime.fromtimestamp(file.stat().st_mtime, UTC).isoformat(timespec="seconds")
-            origin = {"source": "rllm", "file": str(file), "episode": data.get("id") or data.get("episode_id")}
+            origin = {"source": SOURCE, "file": str(file), "episode": data.get("id") or data.get("episode_id")}
             trace = builder.build(obj, index, origin, stamp, found, stop=stop)
             if trace is not None:
                 out.append(trace)
@@ -271,4 +273,4 @@ def _signals(data: dict[str, Any], row: dict[str, Any], episode_id: str) -> dict
     return out
 
 
-__all__ = ["DEFAULT_MODEL", "STORED", "episode_files", "is_episode", "read_rllm_episodes"]
+__all__ = ["DEFAULT_MODEL", "SOURCE", "STORED", "episode_files", "is_episode", "read_rllm_episodes"]

@@ -55,7 +55,9 @@ def _column_name(catalog: Catalog, table: str, column: str, by_source: bool = Fa
 def recorded_in_cookbook(sample: Sample) -> bool:
     """Whether the sample's SQL may name the cookbook's columns: an rLLM episode imported from its run
     (``trace.rllm_episodes``), or a run through the rllm-finqa profile, whose tables answer to those names."""
-    if sample.metadata.get("source") == "rllm":
+    from evalkit.trace.rllm_episodes import SOURCE
+
+    if sample.metadata.get("source") == SOURCE:
         return True
     return any(e.kind == "tool" and is_rllm_call(e.tool, e.arguments) for e in sample.events)
 
